@@ -1,0 +1,46 @@
+// Human-readable CLI output. JSON output does not go through here.
+
+import type { ModelInfo, Prediction, TensorSpec } from '../protocol/workerProtocol';
+
+const tensor = (t: TensorSpec): string => `${t.name} ${t.type}[${t.shape.join(', ')}]`;
+const pct = (p: number): string => `${(p * 100).toFixed(1)}%`;
+const bar = (p: number): string => '█'.repeat(Math.round(p * 20));
+
+export function formatModel(m: ModelInfo, indent: string): string {
+  const lines = [
+    `model:   ${m.path}`,
+    `file:    ${m.onnxFile} (${(m.sizeBytes / 1e6).toFixed(2)} MB, opset ${m.opset ?? '?'}, sha256 ${m.sha256.slice(0, 12)}…)`,
+    `task:    ${m.task} (from ${m.taskSource})`,
+    `inputs:  ${m.inputs.map(tensor).join('; ')}`,
+    `outputs: ${m.outputs.map(tensor).join('; ')}`,
+  ];
+  if (m.labels) lines.push(`labels:  ${m.labels.join(', ')}`);
+  if (m.featureNames) lines.push(`features: ${m.featureNames.length} (${m.featureNames.slice(0, 4).join(', ')}${m.featureNames.length > 4 ? ', …' : ''})`);
+  if (m.maxLength !== null) lines.push(`max tokens: ${m.maxLength}`);
+  if (m.onnxCandidates.length > 1) lines.push(`other .onnx files: ${m.onnxCandidates.join(', ')}`);
+  return lines.map((l) => indent + l).join('\n') + '\n';
+}
+
+export function formatPrediction(p: Prediction): string {
+  const out: string[] = [''];
+  if (p.kind !== 'tabular') {
+    out.push(`tokens:  ${p.tokens.length}`);
+    if (p.truncation) {
+      out.push(`note:    the text was truncated to ${p.truncation.keptTokens} of ${p.truncation.originalTokens} tokens (the model takes at most ${p.truncation.maxLength}); only its first ${p.truncation.keptChars} characters were used.`);
+    }
+  }
+  if (p.kind === 'text-classification' || (p.kind === 'tabular' && p.labels)) {
+    const labels = p.kind === 'tabular' ? p.labels! : p.labels;
+    const predicted = p.predicted!;
+    out.push(`prediction: ${predicted.label} (${pct(predicted.probability)})`);
+    const width = Math.max(...labels.map((l) => l.label.length));
+    for (const l of labels) out.push(`  ${l.label.padEnd(width)}  ${pct(l.probability).padStart(6)}  ${bar(l.probability)}`);
+  } else if (p.kind === 'tabular') {
+    out.push(`prediction: ${p.value}`);
+  } else {
+    out.push('next tokens:');
+    for (const t of p.top) out.push(`  ${JSON.stringify(t.text).padEnd(16)} ${pct(t.probability).padStart(6)}  ${bar(t.probability)}`);
+    if (p.generated) out.push(`continuation: ${JSON.stringify(p.generated.text)}`);
+  }
+  return out.join('\n') + '\n';
+}

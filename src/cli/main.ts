@@ -1,0 +1,210 @@
+// `loupe`: the command-line interface over the same engine worker the extension uses, so that every
+// result can be reproduced and tested without an editor. JSON output shapes are documented in README.md.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { LoupeError, toLoupeError } from '../protocol/errors';
+import { TASK_KINDS, TaskKind, type ModelInfo, type ModelRef, type PredictResult } from '../protocol/workerProtocol';
+import { bundledModels, configuredModels, resolveModelArg, type CatalogEntry } from '../modelCatalog';
+import { workerEntry } from '../packageRoot';
+import { WorkerSupervisor } from '../worker/supervisor';
+import { intFlag, parseArgs, UsageError } from './args';
+import { formatModel, formatPrediction } from './format';
+import { readNumericCsv } from './numericCsv';
+
+const USAGE = `Usage: loupe <command> [options]
+
+Commands:
+  models                      List the bundled and configured models.
+  predict                     Run a model on a text (or CSV rows for a tabular model).
+
+Options:
+  --model <dir|file|name>     A Hugging Face export folder, an .onnx file, or a bundled model's name
+                              (default: the bundled spam-classifier).
+  --onnx-file <file>          Which .onnx file of a folder to use.
+  --task <task>               Override the detected task: ${TASK_KINDS.join(', ')}.
+  --text <s>                  The text to run.
+  --file <path>               Read the text from a file (a CSV of rows for a tabular model).
+  --top-k <n>                 Next tokens to list for a causal LM (default 10).
+  --generate <n>              Greedily generate n tokens after the prompt (causal LM).
+  --max-tokens <n>            Truncate texts to n tokens (the model's maximum applies anyway).
+  --threads <n>               ONNX Runtime threads (default: automatic, at most 4).
+  --timeout <seconds>         Give up after this long (default 300).
+  --json                      Print JSON (shapes in README.md).
+  -h, --help                  Show this help.
+
+Configured models come from LOUPE_MODELS (paths separated by "${path.delimiter}") and from
+"loupe.models" in .vscode/settings.json of the current folder.`;
+
+const VALUE_FLAGS = ['model', 'onnx-file', 'task', 'text', 'file', 'top-k', 'generate', 'max-tokens', 'threads', 'timeout'] as const;
+const SWITCHES = ['json', 'help'] as const;
+
+function readSettingsModels(cwd: string): string[] {
+  const file = path.join(cwd, '.vscode', 'settings.json');
+  if (!fs.existsSync(file)) return [];
+  // settings.json allows comments and trailing commas.
+  const text = fs
+    .readFileSync(file, 'utf8')
+    .replace(/("(?:[^"\\]|\\.)*")|\/\/[^\n]*|\/\*[\s\S]*?\*\//g, (_m, s: string | undefined) => s ?? '')
+    .replace(/,(\s*[}\]])/g, '$1');
+  try {
+    const models = (JSON.parse(text) as Record<string, unknown>)['loupe.models'];
+    return Array.isArray(models) ? models.filter((m): m is string => typeof m === 'string') : [];
+  } catch {
+    throw new LoupeError('CONFIG_INVALID', `${file} is not valid JSON, so its loupe.models could not be read.`, { file });
+  }
+}
+
+function catalog(cwd: string): CatalogEntry[] {
+  const fromEnv = (process.env.LOUPE_MODELS ?? '').split(path.delimiter).filter((p) => p.length > 0);
+  return [...bundledModels(), ...configuredModels([...fromEnv, ...readSettingsModels(cwd)], cwd)];
+}
+
+async function listModels(engine: WorkerSupervisor, json: boolean, cwd: string): Promise<void> {
+  const entries = catalog(cwd);
+  const rows: { entry: CatalogEntry; model: ModelInfo | null; error: string | null }[] = [];
+  for (const entry of entries) {
+    try {
+      rows.push({ entry, model: await engine.request('describe', { model: { path: entry.path } }), error: null });
+    } catch (e) {
+      rows.push({ entry, model: null, error: toLoupeError(e).message });
+    }
+  }
+  if (json) {
+    process.stdout.write(JSON.stringify({ models: rows.map((r) => ({ name: r.entry.name, source: r.entry.source, path: r.entry.path, model: r.model, error: r.error })) }, null, 2) + '\n');
+    return;
+  }
+  for (const r of rows) {
+    process.stdout.write(`${r.entry.name} (${r.entry.source})\n`);
+    process.stdout.write(r.model ? formatModel(r.model, '  ') : `  error: ${r.error}\n`);
+    process.stdout.write('\n');
+  }
+}
+
+async function predict(engine: WorkerSupervisor, args: ReturnType<typeof parseArgs>, cwd: string, signal: AbortSignal, timeoutMs: number): Promise<void> {
+  const task = args.flags.get('task');
+  if (task !== undefined && !(TASK_KINDS as readonly string[]).includes(task)) throw new UsageError(`--task must be one of ${TASK_KINDS.join(', ')}.`);
+  const model: ModelRef = { path: resolveModelArg(args.flags.get('model'), cwd) };
+  if (args.flags.has('onnx-file')) model.onnxFile = args.flags.get('onnx-file');
+  if (task !== undefined) model.task = task as TaskKind;
+  const info = await engine.request('describe', { model }, { signal, timeoutMs });
+  const text = args.flags.get('text');
+  const file = args.flags.get('file');
+  if ((text === undefined) === (file === undefined)) throw new UsageError('Give exactly one of --text or --file.');
+
+  let result: PredictResult;
+  const common = { signal, timeoutMs };
+  if (info.task === 'tabular-classifier' || info.task === 'tabular-regressor') {
+    const rows = file !== undefined ? readNumericCsv(path.resolve(cwd, file), info.featureNames) : parseRowsText(text!);
+    result = await engine.request('predict', { model, rows }, common);
+  } else {
+    let input = text;
+    if (file !== undefined) {
+      const abs = path.resolve(cwd, file);
+      try {
+        input = fs.readFileSync(abs, 'utf8');
+      } catch (e) {
+        throw new LoupeError('FILE_NOT_FOUND', `Cannot read ${abs}: ${(e as Error).message}`, { file: abs });
+      }
+    }
+    result = await engine.request(
+      'predict',
+      {
+        model,
+        texts: [input!],
+        topK: intFlag(args, 'top-k', 1, 1000),
+        generate: intFlag(args, 'generate', 0, 1024),
+        maxTokens: intFlag(args, 'max-tokens', 1, 1_000_000),
+      },
+      common,
+    );
+  }
+  if (args.switches.has('json')) {
+    process.stdout.write(JSON.stringify(toJson(result), null, 2) + '\n');
+    return;
+  }
+  process.stdout.write(formatModel(result.model, ''));
+  for (const p of result.predictions) process.stdout.write(formatPrediction(p));
+}
+
+/** One text: the prediction's fields at the top level, with `ids`; several rows: a `predictions` list. */
+function toJson(result: PredictResult): object {
+  if (result.predictions.length === 1 && result.predictions[0]!.kind !== 'tabular') {
+    const p = result.predictions[0]!;
+    return { model: result.model, run: result.run, ...p, ids: p.tokens.map((t) => t.id) };
+  }
+  return result;
+}
+
+function parseRowsText(text: string): number[][] {
+  let rows: unknown;
+  try {
+    rows = JSON.parse(text);
+  } catch {
+    throw new UsageError('For a tabular model, --text takes JSON rows like [[1.2, 3.4, ...]], or use --file data.csv.');
+  }
+  if (!Array.isArray(rows) || !rows.every((r) => Array.isArray(r) && r.every((v) => typeof v === 'number'))) {
+    throw new UsageError('For a tabular model, --text takes JSON rows like [[1.2, 3.4, ...]].');
+  }
+  return rows as number[][];
+}
+
+export async function main(argv: string[], cwd = process.cwd()): Promise<number> {
+  let args;
+  try {
+    args = parseArgs(argv, VALUE_FLAGS, SWITCHES);
+  } catch (e) {
+    process.stderr.write(`loupe: ${(e as Error).message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (args.switches.has('help') || args.command === null || args.command === 'help') {
+    process.stdout.write(USAGE + '\n');
+    return args.command === null && !args.switches.has('help') ? 2 : 0;
+  }
+  const json = args.switches.has('json');
+  let engine: WorkerSupervisor | null = null;
+  const abort = new AbortController();
+  const onSigint = (): void => abort.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    const threads = intFlag(args, 'threads', 0, 256) ?? 0;
+    const timeoutMs = (intFlag(args, 'timeout', 1, 86_400) ?? 300) * 1000;
+    engine = new WorkerSupervisor({
+      workerPath: workerEntry(),
+      settings: { threads, maxMemoryMB: 1024 },
+      requestTimeoutMs: timeoutMs,
+      onLog: (level, message) => {
+        if (level !== 'info') process.stderr.write(`[engine] ${message}\n`);
+      },
+    });
+    switch (args.command) {
+      case 'models':
+        await listModels(engine, json, cwd);
+        break;
+      case 'predict':
+        await predict(engine, args, cwd, abort.signal, timeoutMs);
+        break;
+      default:
+        throw new UsageError(`Unknown command "${args.command}".`);
+    }
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`loupe: ${e.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    const error = toLoupeError(e);
+    if (json) process.stdout.write(JSON.stringify({ error: error.toData() }, null, 2) + '\n');
+    process.stderr.write(`loupe: error: ${error.message}\n`);
+    return 1;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    await engine?.dispose();
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

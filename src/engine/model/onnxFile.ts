@@ -1,0 +1,175 @@
+// Reads what Loupe needs from an .onnx file (opsets, producer, metadata_props, external-data use)
+// straight from the protobuf wire format, skipping the weights without decoding them.
+// It also tells a file that is not ONNX, or is cut short, from one ONNX Runtime merely rejects.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { LoupeError } from '../../protocol/errors';
+
+export interface OnnxFileFacts {
+  irVersion: number;
+  producer: string | null;
+  /** Opset of the default ("ai.onnx") domain. */
+  opset: number | null;
+  domains: Record<string, number>;
+  metadata: Record<string, string>;
+  usesExternalData: boolean;
+  /** Op types in the main graph (domain-qualified for non-default domains). */
+  opTypes: string[];
+}
+
+class WireReader {
+  pos: number;
+  constructor(readonly buf: Buffer, readonly start: number, readonly end: number, readonly file: string) {
+    this.pos = start;
+  }
+  get done(): boolean {
+    return this.pos >= this.end;
+  }
+  private truncated(): never {
+    throw new LoupeError('MODEL_INVALID', `${path.basename(this.file)} is truncated or corrupt: the ONNX data ends in the middle of a field.`, {
+      file: this.file,
+    });
+  }
+  varint(): number {
+    let result = 0;
+    let shift = 0;
+    for (;;) {
+      if (this.pos >= this.end) this.truncated();
+      const byte = this.buf[this.pos++]!;
+      if (shift < 49) result += (byte & 0x7f) * 2 ** shift;
+      if ((byte & 0x80) === 0) return result;
+      shift += 7;
+      if (shift > 70) this.truncated();
+    }
+  }
+  /** Returns [field, wireType], or throws when the tag is not valid protobuf. */
+  tag(): [number, number] {
+    const t = this.varint();
+    const field = Math.floor(t / 8);
+    const wire = t & 7;
+    if (field === 0 || wire === 6 || wire === 7) this.truncated();
+    return [field, wire];
+  }
+  bytes(): [number, number] {
+    const len = this.varint();
+    const s = this.pos;
+    if (s + len > this.end) this.truncated();
+    this.pos = s + len;
+    return [s, s + len];
+  }
+  sub(): WireReader {
+    const [s, e] = this.bytes();
+    return new WireReader(this.buf, s, e, this.file);
+  }
+  string(): string {
+    const [s, e] = this.bytes();
+    return this.buf.toString('utf8', s, e);
+  }
+  skip(wire: number): void {
+    switch (wire) {
+      case 0:
+        this.varint();
+        return;
+      case 1:
+        this.pos += 8;
+        break;
+      case 2:
+        this.bytes();
+        return;
+      case 5:
+        this.pos += 4;
+        break;
+      default:
+        this.truncated(); // groups (3, 4) do not occur in ONNX
+    }
+    if (this.pos > this.end) this.truncated();
+  }
+}
+
+// Field numbers from onnx.proto.
+const MODEL = { irVersion: 1, producerName: 2, graph: 7, opsetImport: 8, metadataProps: 14 };
+const GRAPH = { node: 1, initializer: 5 };
+const NODE = { opType: 4, domain: 7 };
+const TENSOR = { dataLocation: 14 };
+
+export function readOnnxFacts(file: string): OnnxFileFacts {
+  let buf: Buffer;
+  try {
+    buf = fs.readFileSync(file);
+  } catch (e) {
+    throw new LoupeError('FILE_NOT_FOUND', `Cannot read ${file}: ${(e as Error).message}`, { file });
+  }
+  return parseOnnx(buf, file);
+}
+
+export function parseOnnx(buf: Buffer, file: string): OnnxFileFacts {
+  const notOnnx = (): never => {
+    throw new LoupeError('NOT_ONNX', `${path.basename(file)} is not an ONNX model (it does not start like an ONNX protobuf).`, { file });
+  };
+  // Every ModelProto written by an exporter starts with ir_version (field 1, varint): byte 0x08.
+  if (buf.length < 2 || buf[0] !== 0x08) notOnnx();
+
+  const facts: OnnxFileFacts = { irVersion: 0, producer: null, opset: null, domains: {}, metadata: {}, usesExternalData: false, opTypes: [] };
+  const ops = new Set<string>();
+  let sawGraph = false;
+  const r = new WireReader(buf, 0, buf.length, file);
+  while (!r.done) {
+    const [field, wire] = r.tag();
+    if (field === MODEL.irVersion && wire === 0) facts.irVersion = r.varint();
+    else if (field === MODEL.producerName && wire === 2) facts.producer = r.string();
+    else if (field === MODEL.opsetImport && wire === 2) {
+      const o = r.sub();
+      let domain = '';
+      let version = 0;
+      while (!o.done) {
+        const [f, w] = o.tag();
+        if (f === 1 && w === 2) domain = o.string();
+        else if (f === 2 && w === 0) version = o.varint();
+        else o.skip(w);
+      }
+      facts.domains[domain || 'ai.onnx'] = version;
+    } else if (field === MODEL.metadataProps && wire === 2) {
+      const m = r.sub();
+      let key = '';
+      let value = '';
+      while (!m.done) {
+        const [f, w] = m.tag();
+        if (f === 1 && w === 2) key = m.string();
+        else if (f === 2 && w === 2) value = m.string();
+        else m.skip(w);
+      }
+      facts.metadata[key] = value;
+    } else if (field === MODEL.graph && wire === 2) {
+      sawGraph = true;
+      const g = r.sub();
+      while (!g.done) {
+        const [f, w] = g.tag();
+        if (f === GRAPH.node && w === 2) {
+          const n = g.sub();
+          let opType = '';
+          let domain = '';
+          while (!n.done) {
+            const [nf, nw] = n.tag();
+            if (nf === NODE.opType && nw === 2) opType = n.string();
+            else if (nf === NODE.domain && nw === 2) domain = n.string();
+            else n.skip(nw);
+          }
+          ops.add(domain && domain !== 'ai.onnx' ? `${domain}.${opType}` : opType);
+        } else if (f === GRAPH.initializer && w === 2) {
+          const t = g.sub();
+          while (!t.done) {
+            const [tf, tw] = t.tag();
+            if (tf === TENSOR.dataLocation && tw === 0) {
+              if (t.varint() === 1) facts.usesExternalData = true;
+            } else t.skip(tw);
+          }
+        } else g.skip(w);
+      }
+    } else r.skip(wire);
+  }
+  if (!sawGraph) notOnnx();
+  facts.opset = facts.domains['ai.onnx'] ?? null;
+  facts.opTypes = [...ops].sort();
+  return facts;
+}

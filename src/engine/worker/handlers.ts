@@ -1,0 +1,76 @@
+// What the engine does for each protocol method. Independent of how messages arrive (IPC or a test).
+
+import * as os from 'node:os';
+import { LoupeError } from '../../protocol/errors';
+import { EngineSettings, MethodName, ParamsOf, PROTOCOL_VERSION, ResultOf, RunInfo } from '../../protocol/workerProtocol';
+import type { CancelToken, ProgressFn } from '../cancellation';
+import { classifyTexts, predictNextTokens, predictRows, Predictions } from '../inference/predict';
+import { loadModel } from '../model/loadModel';
+import { ENGINE_VERSION, ONNXRUNTIME_VERSION, TOKENIZERS_VERSION } from '../versions';
+
+export const DEFAULT_SETTINGS: EngineSettings = { threads: 0, maxMemoryMB: 1024 };
+
+export interface EngineState {
+  settings: EngineSettings;
+}
+
+export function effectiveThreads(settings: EngineSettings): number {
+  // Fixed, not adaptive: the thread count is part of what makes results reproducible.
+  return settings.threads > 0 ? settings.threads : Math.max(1, Math.min(4, os.availableParallelism?.() ?? os.cpus().length));
+}
+
+type Handler<M extends MethodName> = (params: ParamsOf<M>, state: EngineState, token: CancelToken, progress: ProgressFn) => Promise<ResultOf<M>>;
+type Handlers = { [M in MethodName]: Handler<M> };
+
+export const handlers: Handlers = {
+  versions: async () => ({
+    protocol: PROTOCOL_VERSION,
+    engine: ENGINE_VERSION,
+    onnxruntime: ONNXRUNTIME_VERSION,
+    tokenizers: TOKENIZERS_VERSION,
+    node: process.versions.node,
+    pid: process.pid,
+  }),
+
+  configure: async (params, state) => {
+    if (params.threads < 0 || params.threads > 256) throw new LoupeError('BAD_REQUEST', `threads must be between 0 (automatic) and 256, not ${params.threads}.`);
+    if (params.maxMemoryMB < 64) throw new LoupeError('BAD_REQUEST', `maxMemoryMB must be at least 64, not ${params.maxMemoryMB}.`);
+    state.settings = { ...params };
+    return {};
+  },
+
+  describe: async (params, state) => (await loadModel(params.model, effectiveThreads(state.settings))).info,
+
+  predict: async (params, state, token, progress) => {
+    const threads = effectiveThreads(state.settings);
+    const model = await loadModel(params.model, threads);
+    token.throwIfCancelled();
+    const work = { token, progress };
+    const opts = {
+      topK: Math.max(1, Math.min(params.topK ?? 10, 1000)),
+      generate: Math.max(0, Math.min(params.generate ?? 0, 1024)),
+      maxTokens: params.maxTokens ?? null,
+      maxMemoryMB: state.settings.maxMemoryMB,
+    };
+    let out: Predictions;
+    const task = model.info.task;
+    if (task === 'text-classifier' || task === 'causal-lm') {
+      if (!params.texts || params.texts.length === 0) throw new LoupeError('EMPTY_INPUT', `${model.info.path} is a text model: give it a text.`);
+      out = task === 'text-classifier' ? await classifyTexts(model, params.texts, opts, work) : await predictNextTokens(model, params.texts, opts, work);
+    } else {
+      if (!params.rows) throw new LoupeError('BAD_REQUEST', `${model.info.path} is a tabular model: give it rows of numbers.`);
+      out = await predictRows(model, params.rows, work);
+    }
+    const run: RunInfo = {
+      modelSha256: model.info.sha256,
+      engineVersion: ENGINE_VERSION,
+      onnxruntimeVersion: ONNXRUNTIME_VERSION,
+      tokenizersVersion: TOKENIZERS_VERSION,
+      nodeVersion: process.versions.node,
+      batchSize: out.batchSize,
+      threads,
+      seed: null,
+    };
+    return { model: model.info, run, predictions: out.predictions };
+  },
+};

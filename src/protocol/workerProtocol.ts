@@ -1,0 +1,280 @@
+// The one protocol between the extension host (or the CLI) and the engine worker (a child process).
+// Both sides import this module; every message is checked on arrival with the checkers below.
+//
+// host → worker: request (with id), cancel (by id), shutdown
+// worker → host: ready (once), response (ok or structured error), progress (per request id), log
+
+import { arr, bool, CheckError, Checked, int, literal, nullable, num, numbers, obj, optional, str, union } from './check';
+import { ErrorData, isErrorData } from './errors';
+
+export const PROTOCOL_VERSION = 1;
+
+export const TASK_KINDS = ['text-classifier', 'causal-lm', 'tabular-classifier', 'tabular-regressor'] as const;
+export type TaskKind = (typeof TASK_KINDS)[number];
+const taskKind = literal(...TASK_KINDS);
+
+// ---- Shared shapes -------------------------------------------------------------------------------
+
+/** Which model to use: a Hugging Face export folder or a single .onnx file. */
+export const modelRef = obj({
+  path: str,
+  /** For a folder holding several .onnx files: which one (relative to the folder, or absolute). */
+  onnxFile: optional(str),
+  /** Override of the detected task. */
+  task: optional(taskKind),
+});
+export type ModelRef = Checked<typeof modelRef>;
+
+export const tensorSpec = obj({
+  name: str,
+  type: str,
+  shape: arr(union(int, str)),
+});
+export type TensorSpec = Checked<typeof tensorSpec>;
+
+export const modelInfo = obj({
+  path: str,
+  format: literal('hf-folder', 'onnx-file'),
+  onnxFile: str,
+  /** Every .onnx file the folder offers, relative to the folder. */
+  onnxCandidates: arr(str),
+  task: taskKind,
+  taskSource: literal('override', 'config', 'metadata', 'graph'),
+  inputs: arr(tensorSpec),
+  outputs: arr(tensorSpec),
+  labels: nullable(arr(str)),
+  featureNames: nullable(arr(str)),
+  opset: nullable(int),
+  producer: nullable(str),
+  sizeBytes: int,
+  sha256: str,
+  maxLength: nullable(int),
+  modelType: nullable(str),
+  architectures: arr(str),
+  vocabSize: nullable(int),
+  externalData: bool,
+});
+export type ModelInfo = Checked<typeof modelInfo>;
+
+export const tokenSpan = obj({
+  id: int,
+  /** The token as the tokenizer's vocabulary spells it. */
+  token: str,
+  /** Character span in the user's text; -1/-1 for special tokens added by the tokenizer. */
+  start: int,
+  end: int,
+  special: bool,
+});
+export type TokenSpan = Checked<typeof tokenSpan>;
+
+export const truncation = obj({
+  originalTokens: int,
+  keptTokens: int,
+  maxLength: int,
+  /** Characters of the user's text covered by the kept tokens. */
+  keptChars: int,
+});
+export type Truncation = Checked<typeof truncation>;
+
+export const runInfo = obj({
+  modelSha256: str,
+  engineVersion: str,
+  onnxruntimeVersion: str,
+  tokenizersVersion: nullable(str),
+  nodeVersion: str,
+  batchSize: int,
+  threads: int,
+  seed: nullable(int),
+});
+export type RunInfo = Checked<typeof runInfo>;
+
+const scoredLabel = obj({ index: int, label: str, probability: num, logit: num });
+export type ScoredLabel = Checked<typeof scoredLabel>;
+
+const nextToken = obj({ id: int, token: str, text: str, logit: num, probability: num });
+export type NextToken = Checked<typeof nextToken>;
+
+export const textClassification = obj({
+  kind: literal('text-classification'),
+  text: str,
+  tokens: arr(tokenSpan),
+  truncation: nullable(truncation),
+  logits: numbers,
+  probabilities: numbers,
+  /** All labels with their scores, in the model's label order. */
+  labels: arr(scoredLabel),
+  predicted: scoredLabel,
+});
+export type TextClassification = Checked<typeof textClassification>;
+
+export const nextTokenPrediction = obj({
+  kind: literal('next-token'),
+  text: str,
+  tokens: arr(tokenSpan),
+  truncation: nullable(truncation),
+  /** Next-token logits at the last position, over the whole vocabulary. */
+  logits: numbers,
+  top: arr(nextToken),
+  /** Greedy continuation, when requested. */
+  generated: nullable(obj({ tokens: arr(nextToken), text: str })),
+});
+export type NextTokenPrediction = Checked<typeof nextTokenPrediction>;
+
+export const tabularPrediction = obj({
+  kind: literal('tabular'),
+  row: numbers,
+  outputs: numbers,
+  /** For classifiers: per-label scores; null for regressors. */
+  labels: nullable(arr(scoredLabel)),
+  predicted: nullable(scoredLabel),
+  value: nullable(num),
+});
+export type TabularPrediction = Checked<typeof tabularPrediction>;
+
+export type Prediction = TextClassification | NextTokenPrediction | TabularPrediction;
+const prediction = (v: unknown, w: string): Prediction => {
+  const kind = (v as { kind?: unknown } | null)?.kind;
+  if (kind === 'text-classification') return textClassification(v, w);
+  if (kind === 'next-token') return nextTokenPrediction(v, w);
+  if (kind === 'tabular') return tabularPrediction(v, w);
+  throw new CheckError(`${w}.kind`, 'a prediction kind');
+};
+
+// ---- Methods --------------------------------------------------------------------------------------
+
+export const versionsResult = obj({
+  protocol: int,
+  engine: str,
+  onnxruntime: str,
+  tokenizers: nullable(str),
+  node: str,
+  pid: int,
+});
+export type Versions = Checked<typeof versionsResult>;
+
+export const predictParams = obj({
+  model: modelRef,
+  texts: optional(arr(str)),
+  rows: optional(arr(numbers)),
+  /** How many next tokens to list for a causal LM (default 10). */
+  topK: optional(int),
+  /** Greedily generate this many tokens after the prompt (causal LM). */
+  generate: optional(int),
+  /** Cap on tokens per text; the model's own maximum applies when smaller. */
+  maxTokens: optional(int),
+});
+export type PredictParams = Checked<typeof predictParams>;
+
+export const predictResult = obj({
+  model: modelInfo,
+  run: runInfo,
+  predictions: arr(prediction),
+});
+export type PredictResult = Checked<typeof predictResult>;
+
+export const describeParams = obj({ model: modelRef });
+export type DescribeParams = Checked<typeof describeParams>;
+
+export const engineSettings = obj({
+  /** Intra-op threads for ONNX Runtime; 0 lets the engine choose. */
+  threads: int,
+  /** Upper bound for one batch's tensors, in MB; the batch size follows from it. */
+  maxMemoryMB: int,
+});
+export type EngineSettings = Checked<typeof engineSettings>;
+
+/** Every method: its params checker and result checker. Add a method here and both sides see it. */
+export const METHODS = {
+  versions: { params: obj({}), result: versionsResult },
+  configure: { params: engineSettings, result: obj({}) },
+  describe: { params: describeParams, result: modelInfo },
+  predict: { params: predictParams, result: predictResult },
+} as const;
+
+export type MethodName = keyof typeof METHODS;
+export type ParamsOf<M extends MethodName> = Checked<(typeof METHODS)[M]['params']>;
+export type ResultOf<M extends MethodName> = Checked<(typeof METHODS)[M]['result']>;
+
+// ---- Messages -------------------------------------------------------------------------------------
+
+export interface RequestMessage<M extends MethodName = MethodName> {
+  type: 'request';
+  id: number;
+  method: M;
+  params: ParamsOf<M>;
+}
+export interface CancelMessage {
+  type: 'cancel';
+  id: number;
+}
+export interface ShutdownMessage {
+  type: 'shutdown';
+}
+export type HostToWorker = RequestMessage | CancelMessage | ShutdownMessage;
+
+export interface ReadyMessage {
+  type: 'ready';
+  versions: Versions;
+}
+export interface ProgressMessage {
+  type: 'progress';
+  id: number;
+  done: number;
+  total: number;
+  message?: string;
+}
+export interface LogMessage {
+  type: 'log';
+  level: 'info' | 'warn' | 'error';
+  message: string;
+}
+export type ResponseMessage =
+  | { type: 'response'; id: number; ok: true; result: unknown }
+  | { type: 'response'; id: number; ok: false; error: ErrorData };
+export type WorkerToHost = ReadyMessage | ProgressMessage | LogMessage | ResponseMessage;
+
+function isMethodName(v: unknown): v is MethodName {
+  return typeof v === 'string' && Object.prototype.hasOwnProperty.call(METHODS, v);
+}
+
+/** Checks a message arriving at the worker. Throws CheckError naming the bad field. */
+export function checkHostToWorker(v: unknown): HostToWorker {
+  const m = obj({ type: literal('request', 'cancel', 'shutdown') })(v, 'message');
+  if (m.type === 'shutdown') return { type: 'shutdown' };
+  const id = int((v as { id?: unknown }).id, 'message.id');
+  if (m.type === 'cancel') return { type: 'cancel', id };
+  const method = (v as { method?: unknown }).method;
+  if (!isMethodName(method)) throw new CheckError('message.method', `one of ${Object.keys(METHODS).join(', ')}`);
+  const params = METHODS[method].params((v as { params?: unknown }).params, 'params');
+  return { type: 'request', id, method, params } as RequestMessage;
+}
+
+/** Checks a message arriving at the host. Results are checked by `checkResult` once the method is known. */
+export function checkWorkerToHost(v: unknown): WorkerToHost {
+  const m = obj({ type: literal('ready', 'progress', 'log', 'response') })(v, 'message');
+  const r = v as Record<string, unknown>;
+  switch (m.type) {
+    case 'ready':
+      return { type: 'ready', versions: versionsResult(r.versions, 'versions') };
+    case 'progress':
+      return {
+        type: 'progress',
+        id: int(r.id, 'id'),
+        done: num(r.done, 'done'),
+        total: num(r.total, 'total'),
+        message: optional(str)(r.message, 'message'),
+      };
+    case 'log':
+      return { type: 'log', level: literal('info', 'warn', 'error')(r.level, 'level'), message: str(r.message, 'message') };
+    case 'response': {
+      const id = int(r.id, 'id');
+      if (bool(r.ok, 'ok')) return { type: 'response', id, ok: true, result: r.result };
+      if (!isErrorData(r.error)) throw new CheckError('error', 'an error with a known code and a message');
+      return { type: 'response', id, ok: false, error: r.error };
+    }
+  }
+}
+
+export function checkResult<M extends MethodName>(method: M, value: unknown): ResultOf<M> {
+  return METHODS[method].result(value, 'result') as ResultOf<M>;
+}

@@ -1,0 +1,594 @@
+#!/usr/bin/env node
+// Runs the extension's integration tests (a mocha suite in the @vscode/test-electron shape: a module
+// exporting `run()`) inside a REAL VS Code: code-server's workbench + remote extension host, driven by
+// headless Debian chromium through playwright-core. See /work/shared/docs/real-vscode.md for the recipe
+// and tools/vscode/ensure-code-server.sh for the install (run it first).
+//
+// Usage:
+//   node test/vscode/runTest.mjs [options]
+//     --extensionDevelopmentPath <dir>   extension under development (default: repo root)
+//     --extensionTestsPath <file>        compiled suite entry (default: <repo>/out/test/vscode/suite/index.js)
+//     --vsix <file.vsix>                 install this .vsix into the fresh profile and test the INSTALLED
+//                                        extension instead of a development path (see "vsix mode" below)
+//     --workspace <dir>                  folder copied to a temp dir and opened (default: test/vscode/workspace)
+//     --timeout <s>                      overall limit, install to exit (default 600; env LOUPE_VSCODE_TIMEOUT)
+//     --grep <regexp>, --bail            passed to the suite as LOUPE_TEST_GREP / LOUPE_TEST_BAIL
+//     --artifacts <dir>                  on failure, copy logs and a screenshot here (env LOUPE_VSCODE_ARTIFACTS)
+//     --keep                             keep the temp run folder (profile, logs) and print its path
+//     --verbose                          also stream code-server's log and the page's console
+//
+// Exit code: the suite's exit code (0 = all passed), or 1 when anything else goes wrong: install failed,
+// server did not start, browser crashed, the suite never reported (payload ignored, extension host
+// dead), it reported success without running a single test, or the overall timeout hit.
+// It always cleans up: closes the browser, kills code-server's process group (and any process that
+// carries this run's LOUPE_VSCODE_RUN_ID in its environment), removes the vscode-ipc sockets it created
+// and the temp run folder.
+//
+// vsix mode: VS Code only runs extensionTestsPath when extensionDevelopmentPath is also set (the
+// extension host throws otherwise; checked in code-server 4.139.1's extensionHostProcess.js). So in
+// vsix mode the runner passes an EMPTY folder as extensionDevelopmentPath: no extension is found
+// there, the installed one is loaded from --extensions-dir as in production, and the tests still run.
+//
+// Paths of the tools: env LOUPE_NODE24 and LOUPE_CODE_SERVER_ENTRY, else <cache>/paths.env written by
+// ensure-code-server.sh (cache: LOUPE_VSCODE_CACHE or ~/.cache/loupe-vscode); LOUPE_CHROMIUM (default
+// /usr/bin/chromium).
+import { spawn, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import util, { parseArgs } from 'node:util';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(here, '..', '..');
+const T0 = Date.now();
+const elapsed = () => `${((Date.now() - T0) / 1000).toFixed(1)}s`;
+const log = (msg) => process.stderr.write(`[runTest ${elapsed()}] ${msg}\n`);
+
+class Failure extends Error {}
+
+// Workbench log lines that say nothing about the tests (and the offline gallery's errors).
+const WORKBENCH_NOISE = [
+  /open-vsx\.org/,
+  /^Resolv(ing|ed) connection token/,
+  /^Creating a socket \(/,
+  /^\[reconnection-grace-time\]/,
+  /^Updating additional builtin extensions cache/,
+  /^\[Service Worker\]/,
+  /^\[AgentHost/,
+  /^\[AccountPolicyGate\]/,
+  /^Creation of workbench contribution/,
+];
+
+// ------------------------------------------------------------------------------------------ options
+let opts;
+try {
+  opts = parseArgs({
+    options: {
+      extensionDevelopmentPath: { type: 'string' },
+      extensionTestsPath: { type: 'string' },
+      vsix: { type: 'string' },
+      workspace: { type: 'string' },
+      timeout: { type: 'string' },
+      grep: { type: 'string' },
+      bail: { type: 'boolean', default: false },
+      artifacts: { type: 'string' },
+      keep: { type: 'boolean', default: false },
+      verbose: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    allowPositionals: false,
+  }).values;
+} catch (err) {
+  console.error(`runTest: ${err.message}`);
+  process.exit(2);
+}
+if (opts.help) {
+  const src = fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n');
+  console.log(src.slice(1, 31).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+  process.exit(0);
+}
+
+const timeoutS = Number(opts.timeout ?? process.env.LOUPE_VSCODE_TIMEOUT ?? 600);
+if (!(timeoutS > 0)) {
+  console.error(`runTest: bad --timeout ${opts.timeout}`);
+  process.exit(2);
+}
+const vsix = opts.vsix ? path.resolve(opts.vsix) : undefined;
+const devPathArg = path.resolve(opts.extensionDevelopmentPath ?? repoRoot);
+const testsPath = path.resolve(opts.extensionTestsPath ?? path.join(repoRoot, 'out/test/vscode/suite/index.js'));
+const workspaceSrc = path.resolve(opts.workspace ?? path.join(here, 'workspace'));
+const artifactsDir = opts.artifacts ?? process.env.LOUPE_VSCODE_ARTIFACTS;
+const chromiumPath = process.env.LOUPE_CHROMIUM ?? '/usr/bin/chromium';
+
+function readPathsEnv() {
+  const cache = process.env.LOUPE_VSCODE_CACHE ?? path.join(os.homedir(), '.cache', 'loupe-vscode');
+  const file = path.join(cache, 'paths.env');
+  const out = {};
+  if (fs.existsSync(file)) {
+    for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+      const m = /^(\w+)=(.*)$/.exec(line.trim());
+      if (m) out[m[1]] = m[2];
+    }
+  }
+  return { file, values: out };
+}
+const pathsEnv = readPathsEnv();
+const node24 = process.env.LOUPE_NODE24 ?? pathsEnv.values.LOUPE_NODE24;
+const csEntry = process.env.LOUPE_CODE_SERVER_ENTRY ?? pathsEnv.values.LOUPE_CODE_SERVER_ENTRY;
+
+// ------------------------------------------------------------------------------------------ state
+const runId = crypto.randomUUID();
+let runDir;
+let server; // ChildProcess of code-server (leader of its own process group)
+let serverExited = false;
+let serverLogFile;
+let context; // playwright BrowserContext
+let page;
+let cleanedUp = false;
+const ipcBefore = listIpcSockets();
+
+function listIpcSockets() {
+  const dir = os.tmpdir();
+  try {
+    return new Set(fs.readdirSync(dir).filter((f) => /^vscode-ipc-.*\.sock$/.test(f)).map((f) => path.join(dir, f)));
+  } catch {
+    return new Set();
+  }
+}
+
+function check(cond, message) {
+  if (!cond) throw new Failure(message);
+}
+
+// ------------------------------------------------------------------------------------------ helpers
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function httpStatus(url) {
+  return new Promise((resolve) => {
+    const req = http.get(url, { timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode);
+    });
+    req.on('error', () => resolve(0));
+    req.on('timeout', () => {
+      req.destroy();
+      resolve(0);
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function tail(file, lines = 60) {
+  try {
+    return fs.readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+function remoteUri(port, absPath) {
+  return `vscode-remote://127.0.0.1:${port}${absPath.split(path.sep).map(encodeURIComponent).join('/')}`;
+}
+
+function csArgs(cfg) {
+  return [csEntry, '--config', cfg, '--user-data-dir', path.join(runDir, 'user-data'), '--extensions-dir', path.join(runDir, 'extensions')];
+}
+
+function childEnv() {
+  const env = { ...process.env, LOUPE_VSCODE_RUN_ID: runId, XDG_RUNTIME_DIR: path.join(runDir, 'xdg') };
+  // The suite reads these inside the extension host (which inherits the server's environment).
+  if (opts.grep) env.LOUPE_TEST_GREP = opts.grep;
+  else delete env.LOUPE_TEST_GREP;
+  if (opts.bail) env.LOUPE_TEST_BAIL = '1';
+  // Do not leak a VS Code terminal's own IPC hooks into the server.
+  for (const k of Object.keys(env)) if (k.startsWith('VSCODE_')) delete env[k];
+  delete env.ELECTRON_RUN_AS_NODE;
+  return env;
+}
+
+// ------------------------------------------------------------------------------------------ cleanup
+function processesOfThisRun() {
+  const pids = [];
+  let entries = [];
+  try {
+    entries = fs.readdirSync('/proc');
+  } catch {
+    return pids;
+  }
+  const marker = `LOUPE_VSCODE_RUN_ID=${runId}`;
+  for (const e of entries) {
+    if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
+    try {
+      const environ = fs.readFileSync(`/proc/${e}/environ`, 'latin1');
+      if (environ.split('\0').includes(marker)) pids.push(Number(e));
+    } catch {
+      /* gone or not ours */
+    }
+  }
+  return pids;
+}
+
+function groupAlive(pgid) {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function killServer() {
+  if (!server?.pid) return;
+  const pgid = server.pid;
+  if (groupAlive(pgid)) {
+    try {
+      process.kill(-pgid, 'SIGTERM');
+    } catch {
+      /* already gone */
+    }
+    for (let i = 0; i < 50 && groupAlive(pgid); i++) await sleep(100);
+    if (groupAlive(pgid)) {
+      log(`code-server group ${pgid} still alive after SIGTERM: SIGKILL`);
+      try {
+        process.kill(-pgid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+  }
+}
+
+async function cleanup() {
+  if (cleanedUp) return;
+  cleanedUp = true;
+  if (context) {
+    await Promise.race([context.close().catch(() => {}), sleep(10_000)]);
+  }
+  await killServer();
+  // Anything started by this run that escaped the process group (e.g. setsid'd children).
+  for (let round = 0; round < 3; round++) {
+    const strays = processesOfThisRun();
+    if (strays.length === 0) break;
+    if (round === 0) log(`killing ${strays.length} leftover process(es) of this run: ${strays.join(' ')}`);
+    for (const pid of strays) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    await sleep(200);
+  }
+  // IPC sockets: ours go to <runDir>/xdg (XDG_RUNTIME_DIR); remove any new stale one in /tmp too.
+  for (const sock of listIpcSockets()) {
+    if (ipcBefore.has(sock)) continue;
+    const alive = await new Promise((resolve) => {
+      const c = net.connect(sock);
+      c.on('connect', () => {
+        c.destroy();
+        resolve(true);
+      });
+      c.on('error', () => resolve(false));
+    });
+    if (!alive) fs.rmSync(sock, { force: true });
+  }
+  if (runDir) {
+    if (opts.keep) log(`kept run folder ${runDir}`);
+    else fs.rmSync(runDir, { recursive: true, force: true, maxRetries: 3 });
+  }
+}
+
+function syncEmergencyCleanup() {
+  // Last resort on process exit: no awaiting possible here.
+  if (server?.pid && !cleanedUp) {
+    try {
+      process.kill(-server.pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+}
+process.on('exit', syncEmergencyCleanup);
+
+async function saveArtifacts(reason) {
+  if (!artifactsDir) return;
+  try {
+    fs.mkdirSync(artifactsDir, { recursive: true });
+    if (page) await page.screenshot({ path: path.join(artifactsDir, 'workbench.png'), timeout: 5000 }).catch(() => {});
+    if (serverLogFile && fs.existsSync(serverLogFile)) fs.copyFileSync(serverLogFile, path.join(artifactsDir, 'code-server.log'));
+    const logs = path.join(runDir, 'user-data', 'logs');
+    if (fs.existsSync(logs)) fs.cpSync(logs, path.join(artifactsDir, 'vscode-logs'), { recursive: true });
+    fs.writeFileSync(path.join(artifactsDir, 'reason.txt'), `${reason}\n`);
+    log(`artifacts saved in ${artifactsDir}`);
+  } catch (err) {
+    log(`could not save artifacts: ${err.message}`);
+  }
+}
+
+function printDiagnostics() {
+  if (serverLogFile) process.stderr.write(`----- code-server log (last lines) -----\n${tail(serverLogFile, 40)}\n`);
+  const logs = runDir && path.join(runDir, 'user-data', 'logs');
+  if (logs && fs.existsSync(logs)) {
+    const hits = [];
+    const walk = (d) => {
+      for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+        const p = path.join(d, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (/exthost\.log$/i.test(e.name)) hits.push(p);
+      }
+    };
+    walk(logs);
+    for (const f of hits) process.stderr.write(`----- ${path.relative(runDir, f)} (last lines) -----\n${tail(f, 40)}\n`);
+  }
+}
+
+// ------------------------------------------------------------------------------------------ main
+async function main() {
+  // Preconditions, with messages that say what to do.
+  check(node24 && fs.existsSync(node24), `Node 24 not found (LOUPE_NODE24 or ${pathsEnv.file}): run tools/vscode/ensure-code-server.sh first`);
+  check(csEntry && fs.existsSync(csEntry), `code-server not found (LOUPE_CODE_SERVER_ENTRY or ${pathsEnv.file}): run tools/vscode/ensure-code-server.sh first`);
+  check(fs.existsSync(chromiumPath), `${chromiumPath} not found: apt-get install chromium (tools/vscode/ensure-code-server.sh does it)`);
+  check(fs.existsSync(testsPath), `tests not found: ${testsPath} (compile them: npm run compile-tests)`);
+  check(fs.existsSync(workspaceSrc), `workspace fixture not found: ${workspaceSrc}`);
+  if (vsix) check(fs.existsSync(vsix), `vsix not found: ${vsix}`);
+  else check(fs.existsSync(path.join(devPathArg, 'package.json')), `no package.json in extensionDevelopmentPath ${devPathArg}`);
+
+  let playwright;
+  try {
+    playwright = await import('playwright-core');
+  } catch (err) {
+    throw new Failure(`cannot load playwright-core (npm ci?): ${err.message}`);
+  }
+  const chromium = playwright.chromium ?? playwright.default?.chromium;
+
+  runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loupe-vscode-'));
+  for (const d of ['user-data/User', 'extensions', 'browser', 'xdg', 'no-dev-extension']) {
+    fs.mkdirSync(path.join(runDir, d), { recursive: true, mode: 0o700 });
+  }
+  const workspace = path.join(runDir, 'workspace');
+  fs.cpSync(workspaceSrc, workspace, { recursive: true });
+  fs.writeFileSync(
+    path.join(runDir, 'user-data/User/settings.json'),
+    JSON.stringify(
+      {
+        'workbench.startupEditor': 'none',
+        'security.workspace.trust.enabled': false,
+        'telemetry.telemetryLevel': 'off',
+        'extensions.autoUpdate': false,
+        'extensions.autoCheckUpdates': false,
+        'extensions.ignoreRecommendations': true,
+        'update.mode': 'none',
+        'chat.disableAIFeatures': true,
+        'git.enabled': false,
+        'workbench.tips.enabled': false,
+      },
+      null,
+      2,
+    ),
+  );
+  const port = await freePort();
+  const cfg = path.join(runDir, 'config.yaml');
+  fs.writeFileSync(cfg, `bind-addr: 127.0.0.1:${port}\nauth: none\ncert: false\n`);
+  serverLogFile = path.join(runDir, 'code-server.log');
+  log(`run folder ${runDir}, port ${port}, mode ${vsix ? `vsix (${vsix})` : `development (${devPathArg})`}`);
+
+  // vsix mode: install into this fresh profile.
+  let devPath = devPathArg;
+  if (vsix) {
+    log(`installing ${path.basename(vsix)} with code-server --install-extension`);
+    const r = spawnSync(node24, [...csArgs(cfg), '--install-extension', vsix], {
+      env: childEnv(),
+      encoding: 'utf8',
+      timeout: 180_000,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const out = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim();
+    if (opts.verbose || r.status !== 0) process.stderr.write(`${out}\n`);
+    check(r.status === 0 && /successfully installed/i.test(out), `--install-extension ${vsix} failed (exit ${r.status ?? r.signal}): ${out.split('\n').slice(-5).join(' | ')}`);
+    const installed = fs.readdirSync(path.join(runDir, 'extensions')).filter((d) => !d.startsWith('.') && d !== 'extensions.json');
+    check(installed.length > 0, 'the .vsix installed, but nothing is in the extensions folder');
+    log(`installed: ${installed.join(', ')}`);
+    devPath = path.join(runDir, 'no-dev-extension'); // see "vsix mode" in the header
+  }
+
+  // Start code-server in its own process group (detached = setsid).
+  const logFd = fs.openSync(serverLogFile, 'a');
+  server = spawn(
+    node24,
+    [
+      ...csArgs(cfg),
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--disable-workspace-trust',
+      '--disable-getting-started-override',
+      '--ignore-last-opened',
+      '--reconnection-grace-time',
+      '10',
+      '--vscode-option',
+      'enable-smoke-test-driver',
+      workspace,
+    ],
+    { detached: true, stdio: ['ignore', logFd, logFd], env: childEnv() },
+  );
+  fs.closeSync(logFd);
+  let serverExit;
+  const serverExitPromise = new Promise((resolve) => {
+    server.on('exit', (code, signal) => {
+      serverExited = true;
+      serverExit = `code ${code} signal ${signal}`;
+      resolve(serverExit);
+    });
+    server.on('error', (err) => {
+      serverExited = true;
+      serverExit = err.message;
+      resolve(serverExit);
+    });
+  });
+  let logTailer;
+  if (opts.verbose) {
+    let offset = 0;
+    logTailer = setInterval(() => {
+      try {
+        const buf = fs.readFileSync(serverLogFile);
+        if (buf.length > offset) process.stderr.write(buf.subarray(offset).toString('utf8').replace(/^/gm, '[code-server] '));
+        offset = buf.length;
+      } catch {
+        /* not yet */
+      }
+    }, 500);
+  }
+
+  const base = `http://127.0.0.1:${port}`;
+  const startBy = Date.now() + 90_000;
+  for (;;) {
+    if (serverExited) throw new Failure(`code-server exited while starting (${serverExit})`);
+    if ((await httpStatus(`${base}/healthz`)) === 200) break;
+    if (Date.now() > startBy) throw new Failure('code-server did not answer /healthz within 90 s');
+    await sleep(250);
+  }
+  log(`code-server is up (pid ${server.pid})`);
+
+  // Browser.
+  context = await chromium.launchPersistentContext(path.join(runDir, 'browser'), {
+    executablePath: chromiumPath,
+    headless: true,
+    env: { ...process.env, LOUPE_VSCODE_RUN_ID: runId },
+    viewport: { width: 1280, height: 800 },
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-dev-shm-usage',
+    ],
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+
+  // What the suite reports.
+  let passing;
+  let failing;
+  let pending;
+  let sawOutput = false;
+  let resolveExit;
+  const exitPromise = new Promise((r) => (resolveExit = r));
+  const onLine = (line) => {
+    let m;
+    if ((m = /^\s*(\d+) passing\b/.exec(line))) passing = Number(m[1]);
+    if ((m = /^\s*(\d+) failing\b/.exec(line))) failing = Number(m[1]);
+    if ((m = /^\s*(\d+) pending\b/.exec(line))) pending = Number(m[1]);
+  };
+  // Everything the workbench logs arrives here: the extension host's console (so mocha's output) and
+  // the workbench's own chatter, which is muted unless --verbose.
+  await page.exposeFunction('codeAutomationLog', (level, args) => {
+    const text = Array.isArray(args) ? util.format(...args) : String(args);
+    if (!opts.verbose && WORKBENCH_NOISE.some((re) => re.test(text))) return;
+    sawOutput = true;
+    process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+    for (const line of text.split('\n')) onLine(line);
+  });
+  await page.exposeFunction('codeAutomationExit', (code) => {
+    resolveExit(Number(code));
+  });
+  let browserProblem;
+  const browserProblemPromise = new Promise((resolve) => {
+    page.on('crash', () => resolve((browserProblem = 'the workbench page crashed')));
+    page.on('close', () => resolve((browserProblem = 'the workbench page closed before the suite reported')));
+  });
+  if (opts.verbose) {
+    page.on('console', (msg) => process.stderr.write(`[page ${msg.type()}] ${msg.text()}\n`));
+  }
+  page.on('pageerror', (err) => {
+    if (opts.verbose) process.stderr.write(`[page error] ${err.message}\n`);
+  });
+
+  const payload = [
+    ['extensionDevelopmentPath', remoteUri(port, devPath)],
+    ['extensionTestsPath', remoteUri(port, testsPath.replace(/\.js$/, ''))],
+  ];
+  const url = `${base}/?${new URLSearchParams({ folder: workspace, payload: JSON.stringify(payload) })}`;
+  log(`opening the workbench; tests: ${testsPath}`);
+  await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 60_000 });
+  // With the smoke-test driver on, the workbench registers window.driver; without it the payload is
+  // silently ignored and the tests never run.
+  try {
+    await page.waitForFunction(() => typeof globalThis.driver !== 'undefined', null, { timeout: 90_000 });
+  } catch {
+    if (!sawOutput) {
+      throw new Failure('the workbench did not register its smoke-test driver within 90 s: the test payload would be ignored (code-server too old, or --vscode-option enable-smoke-test-driver not honoured)');
+    }
+  }
+  log('workbench loaded; waiting for the suite to report');
+
+  const code = await Promise.race([
+    exitPromise,
+    serverExitPromise.then((why) => {
+      throw new Failure(`code-server exited before the suite reported (${why})`);
+    }),
+    browserProblemPromise.then((why) => {
+      throw new Failure(why);
+    }),
+  ]);
+  if (logTailer) clearInterval(logTailer);
+  log(`suite reported exit code ${code}`);
+
+  const summary = `${passing ?? 0} passed, ${failing ?? 0} failed${pending ? `, ${pending} skipped` : ''}`;
+  if (code === 0 && !(passing > 0)) {
+    throw new Failure(`the suite exited 0 but no test passed (${summary}): did it run at all?`);
+  }
+  return { code, summary };
+}
+
+// ------------------------------------------------------------------------------------------ driver
+let finished = false;
+async function finish(code, reason, { diagnostics = true } = {}) {
+  if (finished) return;
+  finished = true;
+  if (code !== 0) {
+    if (reason) log(`FAILED: ${reason}`);
+    await saveArtifacts(reason ?? `exit ${code}`).catch(() => {});
+    if (diagnostics) printDiagnostics();
+  }
+  await cleanup().catch((err) => log(`cleanup error: ${err.message}`));
+  log(`done in ${elapsed()}, exit ${code}`);
+  process.exit(code);
+}
+
+const overall = setTimeout(() => {
+  finish(1, `timed out after ${timeoutS} s (the suite never reported its exit code)`);
+}, timeoutS * 1000);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => finish(sig === 'SIGINT' ? 130 : 143, `interrupted by ${sig}`));
+}
+process.on('unhandledRejection', (err) => finish(1, `unhandled rejection: ${err?.stack ?? err}`));
+
+main().then(
+  ({ code, summary }) => {
+    clearTimeout(overall);
+    // A plain closing line that CI logs can be read by.
+    console.log(`integration: ${summary}`);
+    if (code === 0) finish(0);
+    else finish(code || 1, `the suite failed (${summary})`, { diagnostics: false });
+  },
+  (err) => {
+    clearTimeout(overall);
+    finish(1, err instanceof Failure ? err.message : (err?.stack ?? String(err)));
+  },
+);

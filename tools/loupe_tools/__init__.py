@@ -1,0 +1,1 @@
+"""Shared helpers for building Loupe's bundled demo models (see models/README.md)."""
