@@ -8,9 +8,10 @@ const production = process.argv.includes('--production');
 
 // The tokenizer library is bundled, so its version is recorded at build time.
 const tokenizersVersion = JSON.parse(readFileSync('node_modules/@huggingface/tokenizers/package.json', 'utf8')).version;
+const engineVersion = JSON.parse(readFileSync('package.json', 'utf8')).version;
 
 const nodeCommon = {
-  define: { LOUPE_TOKENIZERS_VERSION: JSON.stringify(tokenizersVersion) },
+  define: { LOUPE_TOKENIZERS_VERSION: JSON.stringify(tokenizersVersion), LOUPE_ENGINE_VERSION: JSON.stringify(engineVersion) },
   bundle: true,
   platform: 'node',
   target: 'node20',

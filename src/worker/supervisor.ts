@@ -47,6 +47,13 @@ interface Pending {
 }
 
 const STDERR_TAIL = 4000;
+
+/** The telling part of a dead worker's stderr: its error line(s), not the stack or Node's banner. */
+export function summarizeStderr(tail: string): string {
+  const lines = tail.split('\n').map((l) => l.trim()).filter((l) => l.length > 0 && !/^at |^Node\.js v/.test(l));
+  const errors = lines.filter((l) => /(Error|error|Exception|FATAL|Abort|terminate)/.test(l));
+  return (errors.length > 0 ? errors.slice(-2) : lines.slice(-3)).join(' | ').slice(0, 600);
+}
 const CRASH_WINDOW_MS = 60_000;
 const MAX_CRASHES_IN_WINDOW = 5;
 
@@ -279,7 +286,7 @@ export class WorkerSupervisor {
         const tail = this.stderrTail.trim();
         const error = new LoupeError(
           'WORKER_CRASHED',
-          `The Loupe engine stopped unexpectedly (${how}).${tail ? ` Its last output: ${tail.split('\n').slice(-5).join(' | ')}` : ''} It restarts on the next request.`,
+          `The Loupe engine stopped unexpectedly (${how}).${tail ? ` Its last output: ${summarizeStderr(tail)}` : ''} It restarts on the next request.`,
           { detail: tail },
         );
         if (!ready) reject(error);

@@ -528,12 +528,12 @@ async function main() {
   await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 60_000 });
   // With the smoke-test driver on, the workbench registers window.driver; without it the payload is
   // silently ignored and the tests never run.
-  try {
-    await page.waitForFunction(() => typeof globalThis.driver !== 'undefined', null, { timeout: 90_000 });
-  } catch {
-    if (!sawOutput) {
-      throw new Failure('the workbench did not register its smoke-test driver within 90 s: the test payload would be ignored (code-server too old, or --vscode-option enable-smoke-test-driver not honoured)');
-    }
+  const driverReady = page
+    .waitForFunction(() => typeof globalThis.driver !== 'undefined', null, { timeout: 60_000 })
+    .then(() => true, () => false);
+  const early = await Promise.race([driverReady, exitPromise.then(() => true)]);
+  if (!early) {
+    throw new Failure('the workbench did not register its smoke-test driver within 60 s: the test payload would be ignored (code-server too old, or --vscode-option enable-smoke-test-driver not honoured)');
   }
   log('workbench loaded; waiting for the suite to report');
 

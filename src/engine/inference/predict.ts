@@ -73,15 +73,24 @@ function scored(labels: string[] | null, logits: ArrayLike<number>, probs: numbe
 
 // ---- text ---------------------------------------------------------------------------------------------
 
-export function encodeTexts(model: LoadedModel, texts: string[], maxTokens: number | null): EncodedText[] {
+/** Tokenizes in slices, yielding between them so that a cancel request is heard during long inputs. */
+export async function encodeTexts(model: LoadedModel, texts: string[], maxTokens: number | null, work: Work): Promise<EncodedText[]> {
   const tokenizer = model.tokenizer!;
   const limit = maxTokens !== null ? Math.min(maxTokens, model.maxLength) : model.maxLength;
-  return texts.map((text, i) => {
+  const encoded: EncodedText[] = [];
+  for (let i = 0; i < texts.length; i++) {
+    const text = texts[i]!;
     if (text.trim().length === 0) {
       throw new LoupeError('EMPTY_INPUT', texts.length > 1 ? `Text ${i + 1} is empty: there is nothing to predict.` : 'The text is empty: there is nothing to predict.');
     }
-    return tokenizer.encode(text, limit);
-  });
+    encoded.push(tokenizer.encode(text, limit));
+    if (i % 64 === 63) {
+      await new Promise((resolve) => setImmediate(resolve));
+      work.token.throwIfCancelled();
+      work.progress(0, texts.length, 'Tokenizing');
+    }
+  }
+  return encoded;
 }
 
 /** Runs the model over token rows in batches; calls `use` with each row's output slice [rows × per-row]. */
@@ -116,7 +125,7 @@ async function forwardRows(
 }
 
 export async function classifyTexts(model: LoadedModel, texts: string[], opts: PredictOptions, work: Work): Promise<Predictions> {
-  const encoded = encodeTexts(model, texts, opts.maxTokens);
+  const encoded = await encodeTexts(model, texts, opts.maxTokens, work);
   const predictions: TextClassification[] = new Array(texts.length);
   const batchSize = await forwardRows(model, encoded.map((e) => e.ids), opts, work, (i, data, offset, perRow) => {
     const width = perRow;
@@ -157,7 +166,7 @@ async function lastLogits(model: LoadedModel, rows: number[][], opts: PredictOpt
 }
 
 export async function predictNextTokens(model: LoadedModel, texts: string[], opts: PredictOptions, work: Work): Promise<Predictions> {
-  const encoded = encodeTexts(model, texts, opts.maxTokens);
+  const encoded = await encodeTexts(model, texts, opts.maxTokens, work);
   const { logits, batchSize } = await lastLogits(model, encoded.map((e) => e.ids), opts, work);
   const predictions: NextTokenPrediction[] = [];
   for (let i = 0; i < texts.length; i++) {

@@ -81,7 +81,7 @@ export class TextTokenizer {
     const normalizer = this.tk.normalizer;
     this.align = {
       space: byteLevel ? 'bytes' : 'chars',
-      normalizeChar: normalizer ? (ch) => normalizer.normalize(ch) : (ch) => ch,
+      normalizeChar: normalizer ? memoize((ch) => normalizer.normalize(ch)) : (ch) => ch,
       continuingPrefix: modelType === 'WordPiece' ? (tj.model?.continuing_subword_prefix ?? '##') : null,
       unkToken: tj.model?.unk_token ?? null,
       metaspace,
@@ -151,6 +151,19 @@ export class TextTokenizer {
         : null;
     return { ids: tokens.map((t) => t.id), tokens, truncation };
   }
+}
+
+/** Per-character normalization repeats the same few characters; remember them (bounded). */
+function memoize(fn: (ch: string) => string): (ch: string) => string {
+  const cache = new Map<string, string>();
+  return (ch) => {
+    let v = cache.get(ch);
+    if (v === undefined) {
+      v = fn(ch);
+      if (cache.size < 65_536) cache.set(ch, v);
+    }
+    return v;
+  };
 }
 
 function indexOfRun(haystack: number[], needle: number[]): number {

@@ -1,0 +1,67 @@
+// The `loupe` CLI, run as a user runs it (node bin/loupe.js …), over the bundled engine worker.
+
+import * as assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import * as path from 'node:path';
+import { describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import { maxAbsDiff, readJson, ROOT, SHARED_FIXTURES } from '../helpers';
+
+const run = promisify(execFile);
+const BIN = path.join(ROOT, 'bin', 'loupe.js');
+
+async function loupe(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd: ROOT, maxBuffer: 64 << 20 });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+describe('loupe CLI', () => {
+  for (const [folder, file] of [
+    ['bert-cls', 'model_dynamo.onnx'],
+    ['gpt2-lm', 'model_sdpa.onnx'],
+  ] as const) {
+    test(`predict --json reproduces the reference logits of hf/${folder}/${file}`, async () => {
+      const dir = path.join(SHARED_FIXTURES, 'hf', folder);
+      const ref = readJson<{ references: { text: string; input_ids: number[]; logits: number[] }[] }>(path.join(dir, 'reference.json')).references[0]!;
+      const { code, stdout, stderr } = await loupe('predict', '--model', dir, '--onnx-file', file, '--text', ref.text, '--json');
+      assert.equal(code, 0, stderr);
+      const out = JSON.parse(stdout) as { model: { sha256: string; task: string }; run: { modelSha256: string }; ids: number[]; logits: number[]; tokens: unknown[] };
+      assert.deepEqual(out.ids, ref.input_ids);
+      assert.ok(maxAbsDiff(out.logits, ref.logits) < 1e-4);
+      assert.equal(out.run.modelSha256, out.model.sha256);
+      assert.equal(out.tokens.length, ref.input_ids.length);
+    });
+  }
+
+  test('predict on a causal LM lists next tokens and can generate', async () => {
+    const dir = path.join(SHARED_FIXTURES, 'hf', 'gpt2-lm');
+    const { code, stdout } = await loupe('predict', '--model', dir, '--text', 'The movie was', '--generate', '4', '--top-k', '3', '--json');
+    assert.equal(code, 0);
+    const out = JSON.parse(stdout) as { kind: string; top: { probability: number }[]; generated: { tokens: unknown[]; text: string } };
+    assert.equal(out.kind, 'next-token');
+    assert.equal(out.top.length, 3);
+    assert.ok(out.top[0]!.probability >= out.top[1]!.probability);
+    assert.equal(out.generated.tokens.length, 4);
+  });
+
+  test('errors: a missing model exits 1 with a JSON error naming the path', async () => {
+    const { code, stdout, stderr } = await loupe('predict', '--model', '/no/such/model', '--text', 'hi', '--json');
+    assert.equal(code, 1);
+    const out = JSON.parse(stdout) as { error: { code: string; message: string } };
+    assert.equal(out.error.code, 'FILE_NOT_FOUND');
+    assert.match(out.error.message, /\/no\/such\/model/);
+    assert.match(stderr, /loupe: error: /);
+  });
+
+  test('usage errors exit 2 and show the help', async () => {
+    const { code, stderr } = await loupe('predict', '--nope');
+    assert.equal(code, 2);
+    assert.match(stderr, /Unknown option --nope/);
+    assert.match(stderr, /Usage: loupe/);
+  });
+});
