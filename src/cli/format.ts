@@ -21,6 +21,13 @@ export function formatModel(m: ModelInfo, indent: string): string {
   return lines.map((l) => indent + l).join('\n') + '\n';
 }
 
+/** One line per row for tabular predictions: a CSV can have thousands. */
+export function formatTabularRow(p: Prediction, index: number): string {
+  if (p.kind !== 'tabular') return formatPrediction(p);
+  const answer = p.predicted ? `${p.predicted.label} (${pct(p.predicted.probability)})` : String(p.value);
+  return `row ${String(index + 1).padStart(4)}: ${answer}\n`;
+}
+
 export function formatPrediction(p: Prediction): string {
   const out: string[] = [''];
   if (p.kind !== 'tabular') {

@@ -9,7 +9,7 @@ import { bundledModels, configuredModels, resolveModelArg, type CatalogEntry } f
 import { workerEntry } from '../packageRoot';
 import { WorkerSupervisor } from '../worker/supervisor';
 import { intFlag, parseArgs, UsageError } from './args';
-import { formatModel, formatPrediction } from './format';
+import { formatModel, formatPrediction, formatTabularRow } from './format';
 import { readNumericCsv } from './numericCsv';
 
 const USAGE = `Usage: loupe <command> [options]
@@ -123,8 +123,8 @@ async function predict(engine: WorkerSupervisor, args: ReturnType<typeof parseAr
     process.stdout.write(JSON.stringify(toJson(result), null, 2) + '\n');
     return;
   }
-  process.stdout.write(formatModel(result.model, ''));
-  for (const p of result.predictions) process.stdout.write(formatPrediction(p));
+  process.stdout.write(formatModel(result.model, '') + '\n');
+  result.predictions.forEach((p, i) => process.stdout.write(p.kind === 'tabular' ? formatTabularRow(p, i) : formatPrediction(p)));
 }
 
 /** One text: the prediction's fields at the top level, with `ids`; several rows: a `predictions` list. */

@@ -1,9 +1,10 @@
 // "Loupe: Select Model": the bundled demo models, the configured ones (loupe.models), or any
 // folder or .onnx file picked from disk.
 
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Commands } from '../commandIds';
-import type { EngineClient } from '../engineClient';
+import { describeError, type EngineClient } from '../engineClient';
 import { bundledModels, configuredModels } from '../modelCatalog';
 import type { ModelSelection } from '../modelSelection';
 import { readSettings } from '../settings';
@@ -27,8 +28,29 @@ export function registerSelectModel(engine: EngineClient, models: ModelSelection
       chosen = uris?.[0]?.fsPath;
     }
     if (!chosen) return;
+    const folder = chosen;
+    // Describing the model checks it now, rather than at the first explanation, and tells us
+    // whether the folder offers several .onnx files to choose from.
+    let info;
+    try {
+      info = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Loupe: loading ${path.basename(folder)}`, cancellable: true }, (_p, token) =>
+        engine.request('describe', { model: { path: folder } }, token),
+      );
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Loupe: ${describeError(e)}`);
+      return;
+    }
+    if (info.onnxCandidates.length > 1) {
+      const def = path.relative(info.path, info.onnxFile);
+      const file = await vscode.window.showQuickPick(
+        [def, ...info.onnxCandidates.filter((c) => c !== def)].map((c) => ({ label: c, description: c === def ? 'default' : undefined })),
+        { title: `${path.basename(info.path)} has several ONNX files`, placeHolder: 'Which one should Loupe run?' },
+      );
+      if (!file) return;
+      chosen = path.join(info.path, file.label);
+    }
     await models.set(chosen);
     engine.setModelLabel(models.label());
-    void vscode.window.showInformationMessage(`Loupe: using ${models.label()}.`);
+    void vscode.window.showInformationMessage(`Loupe: using ${models.label()} (${info.task}).`);
   });
 }

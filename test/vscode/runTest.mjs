@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs the extension's integration tests (a mocha suite in the @vscode/test-electron shape: a module
 // exporting `run()`) inside a REAL VS Code: code-server's workbench + remote extension host, driven by
-// headless Debian chromium through playwright-core. See /work/shared/docs/real-vscode.md for the recipe
+// headless Debian chromium through playwright-core. See real-vscode.md in the shared docs for the recipe
 // and tools/vscode/ensure-code-server.sh for the install (run it first).
 //
 // Usage:
@@ -13,6 +13,8 @@
 //     --workspace <dir>                  folder copied to a temp dir and opened (default: test/vscode/workspace)
 //     --timeout <s>                      overall limit, install to exit (default 600; env LOUPE_VSCODE_TIMEOUT)
 //     --grep <regexp>, --bail            passed to the suite as LOUPE_TEST_GREP / LOUPE_TEST_BAIL
+//                                        (it also gets LOUPE_TEST_EXTENSION_ROOT: where the extension
+//                                        must be loaded from: the dev path, or the profile's extensions dir)
 //     --artifacts <dir>                  on failure, copy logs and a screenshot here (env LOUPE_VSCODE_ARTIFACTS)
 //     --keep                             keep the temp run folder (profile, logs) and print its path
 //     --verbose                          also stream code-server's log and the page's console
@@ -61,6 +63,7 @@ const WORKBENCH_NOISE = [
   /^\[AgentHost/,
   /^\[AccountPolicyGate\]/,
   /^Creation of workbench contribution/,
+  /^Timed out waiting for authentication provider/,
 ];
 
 // ------------------------------------------------------------------------------------------ options
@@ -88,7 +91,7 @@ try {
 }
 if (opts.help) {
   const src = fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n');
-  console.log(src.slice(1, 31).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+  console.log(src.slice(1, src.findIndex((l) => l.startsWith('import '))).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
   process.exit(0);
 }
 
@@ -195,6 +198,8 @@ function childEnv() {
   if (opts.grep) env.LOUPE_TEST_GREP = opts.grep;
   else delete env.LOUPE_TEST_GREP;
   if (opts.bail) env.LOUPE_TEST_BAIL = '1';
+  // Where the extension under test must have been loaded from (the suite checks it).
+  env.LOUPE_TEST_EXTENSION_ROOT = vsix ? path.join(runDir, 'extensions') : devPathArg;
   // Do not leak a VS Code terminal's own IPC hooks into the server.
   for (const k of Object.keys(env)) if (k.startsWith('VSCODE_')) delete env[k];
   delete env.ELECTRON_RUN_AS_NODE;

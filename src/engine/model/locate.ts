@@ -52,17 +52,18 @@ export function locateModel(ref: ModelRef): ModelFiles {
     throw new LoupeError('FILE_NOT_FOUND', `Model not found: ${root} does not exist.`, { file: root });
   }
   if (stat.isFile()) {
-    const folder = path.dirname(root);
+    // A file inside an export folder (model.onnx, or onnx/model.onnx) uses that folder's tokenizer and config.
+    const here = path.dirname(root);
+    const folder = [here, path.dirname(here)].find((d) => fs.existsSync(path.join(d, 'tokenizer.json')) || fs.existsSync(path.join(d, 'config.json')));
     const sidecar = existing(root.replace(/\.onnx$/i, '') + '.loupe.json');
-    const hasTokenizer = fs.existsSync(path.join(folder, 'tokenizer.json'));
     return {
       root,
-      format: hasTokenizer ? 'hf-folder' : 'onnx-file',
+      format: folder ? 'hf-folder' : 'onnx-file',
       onnxFile: root,
       onnxCandidates: [path.basename(root)],
-      configFile: hasTokenizer ? existing(path.join(folder, 'config.json')) : null,
-      tokenizerFile: hasTokenizer ? path.join(folder, 'tokenizer.json') : null,
-      tokenizerConfigFile: hasTokenizer ? existing(path.join(folder, 'tokenizer_config.json')) : null,
+      configFile: folder ? existing(path.join(folder, 'config.json')) : null,
+      tokenizerFile: folder ? existing(path.join(folder, 'tokenizer.json')) : null,
+      tokenizerConfigFile: folder ? existing(path.join(folder, 'tokenizer_config.json')) : null,
       sidecarFile: sidecar,
     };
   }

@@ -80,6 +80,14 @@ suite('Activation', () => {
     assert.ok(api && typeof api.engineStarted === 'function', 'activate() did not return the API (engineStarted)');
   });
 
+  test('the extension was loaded from the copy under test (dev folder or installed .vsix)', async () => {
+    const { ext } = await getLoupe();
+    const root = process.env.LOUPE_TEST_EXTENSION_ROOT; // set by test/vscode/runTest.mjs
+    if (!root) return; // another runner (runTestElectron.mjs): nothing to compare with
+    const rel = path.relative(path.resolve(root), path.resolve(ext.extensionPath));
+    assert.ok(!rel.startsWith('..') && !path.isAbsolute(rel), `loaded from ${ext.extensionPath}, expected under ${root}`);
+  });
+
   test('activation does not load onnxruntime-node nor start the engine', async () => {
     const { api } = await getLoupe();
     assert.strictEqual(api.engineStarted(), false, 'the engine was started by activation alone');
