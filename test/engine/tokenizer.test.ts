@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { TextTokenizer } from '../../src/engine/tokenize/textTokenizer';
-import { readJson, SHARED_FIXTURES } from '../helpers';
+import { readJson, SHARED_FIXTURES, TEST_FIXTURES } from '../helpers';
 
 const hf = (name: string): TextTokenizer =>
   new TextTokenizer(path.join(SHARED_FIXTURES, 'hf', name, 'tokenizer.json'), path.join(SHARED_FIXTURES, 'hf', name, 'tokenizer_config.json'));
@@ -94,6 +94,29 @@ describe('character spans', () => {
     assert.ok(unk, 'the snowmen are unknown to the vocabulary');
     assert.equal(text.slice(unk.start, unk.end).length > 0, true);
     assert.ok(text.slice(unk.start, unk.end).includes('☃'));
+  });
+  test('SentencePiece-style BPE (Prepend/Replace normalizer, byte fallback)', () => {
+    const dir = path.join(TEST_FIXTURES, 'tokenizers', 'sentencepiece-bpe');
+    const tok = new TextTokenizer(path.join(dir, 'tokenizer.json'), path.join(dir, 'tokenizer_config.json'));
+    const text = 'the cat sat ☃ café 😀';
+    const enc = tok.encode(text, 100);
+    const spelled = enc.tokens.filter((t) => !t.special).map((t) => [t.token, text.slice(t.start, t.end)]);
+    assert.deepEqual(spelled, [
+      ['▁the', 'the'],
+      ['▁cat', 'cat'],
+      ['▁sat', 'sat'],
+      ['▁', ''],
+      ['<0xE2>', '☃'],
+      ['<0x98>', '☃'],
+      ['<0x83>', '☃'],
+      ['▁café', 'café'],
+      ['▁', ''],
+      ['<0xF0>', '😀'],
+      ['<0x9F>', '😀'],
+      ['<0x98>', '😀'],
+      ['<0x80>', '😀'],
+    ]);
+    assert.deepEqual(enc.tokens[0], { id: 1, token: '<s>', start: -1, end: -1, special: true });
   });
   test('captum spam example: spans spell the words', () => {
     const r = readJson<{ text: string }>(path.join(SHARED_FIXTURES, 'captum', 'classifier', 'spam_short_0.json'));

@@ -18,7 +18,11 @@ export interface AlignOptions {
 }
 
 const SEARCH_WINDOW = 256;
-const isSpace = (ch: string | undefined): boolean => ch !== undefined && /\s/u.test(ch);
+const METASPACE = '\u2581';
+const isSpace = (ch: string | undefined): boolean => ch !== undefined && (ch === METASPACE || /\s/u.test(ch));
+/** SentencePiece's byte-fallback tokens, <0xE2>, stand for one UTF-8 byte of a character. */
+const BYTE_TOKEN = /^<0x[0-9A-Fa-f]{2}>$/;
+const utf8Length = (cp: number): number => (cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4);
 
 export function alignTokens(text: string, tokens: readonly string[], options: AlignOptions): Span[] {
   return options.space === 'bytes' ? alignBytes(text, tokens) : alignChars(text, tokens, options);
@@ -70,8 +74,22 @@ function alignChars(text: string, tokens: readonly string[], o: AlignOptions): S
     pendingUnk.length = 0;
   };
 
+  let bytesLeft = 0; // of the character that byte-fallback tokens are spelling
   for (let t = 0; t < tokens.length; t++) {
     const token = tokens[t]!;
+    if (BYTE_TOKEN.test(token)) {
+      // All byte tokens of one character map to that character.
+      const at = bytesLeft > 0 ? cursor : skipSpace(cursor);
+      const cp = normalized.codePointAt(at) ?? 0;
+      const width = cp > 0xffff ? 2 : 1;
+      if (bytesLeft === 0) bytesLeft = utf8Length(cp);
+      spans.push([at, Math.min(at + width, normalized.length)]);
+      bytesLeft--;
+      closeUnks(at);
+      cursor = bytesLeft > 0 ? at : at + width;
+      continue;
+    }
+    bytesLeft = 0;
     if (o.unkToken !== null && token === o.unkToken) {
       const start = skipSpace(cursor);
       spans.push([start, start]);

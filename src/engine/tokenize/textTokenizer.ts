@@ -16,6 +16,7 @@ export interface EncodedText {
 }
 
 interface TokenizerJson {
+  normalizer?: NormalizerJson | null;
   model?: { type?: string; unk_token?: string | null; continuing_subword_prefix?: string | null };
   pre_tokenizer?: { type?: string; pretokenizers?: { type?: string; replacement?: string }[]; replacement?: string } | null;
   decoder?: { type?: string; decoders?: { type?: string }[] } | null;
@@ -77,8 +78,11 @@ export class TextTokenizer {
     }
 
     const byteLevel = [...typesIn(tj.pre_tokenizer), ...typesIn(tj.decoder)].includes('ByteLevel');
-    const metaspace = [...typesIn(tj.pre_tokenizer), ...typesIn(tj.decoder)].includes('Metaspace') ? '\u2581' : null;
-    const normalizer = this.tk.normalizer;
+    const metaspace = [...typesIn(tj.pre_tokenizer), ...typesIn(tj.decoder)].includes('Metaspace') || JSON.stringify(tj.normalizer ?? null).includes('\u2581') ? '\u2581' : null;
+    // Alignment normalizes one character at a time, so steps that act on the whole text (Prepend,
+    // Strip) are left out of the copy of the normalizer used for it.
+    const perChar = tj.normalizer ? stripWholeTextSteps(tj.normalizer) : null;
+    const normalizer = perChar ? new Tokenizer({ ...(json as object), normalizer: perChar }, (config ?? {}) as object).normalizer : null;
     this.align = {
       space: byteLevel ? 'bytes' : 'chars',
       normalizeChar: normalizer ? memoize((ch) => normalizer.normalize(ch)) : (ch) => ch,
@@ -151,6 +155,17 @@ export class TextTokenizer {
         : null;
     return { ids: tokens.map((t) => t.id), tokens, truncation };
   }
+}
+
+type NormalizerJson = { type?: string; normalizers?: NormalizerJson[] };
+const WHOLE_TEXT_STEPS = ['Prepend', 'Strip'];
+
+function stripWholeTextSteps(n: NormalizerJson): NormalizerJson | null {
+  if (WHOLE_TEXT_STEPS.includes(n.type ?? '')) return null;
+  if (n.type === 'Sequence' && Array.isArray(n.normalizers)) {
+    return { ...n, normalizers: n.normalizers.map(stripWholeTextSteps).filter((x): x is NormalizerJson => x !== null) };
+  }
+  return n;
 }
 
 /** Per-character normalization repeats the same few characters; remember them (bounded). */
