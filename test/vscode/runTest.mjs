@@ -132,6 +132,7 @@ let serverLogFile;
 let context; // playwright BrowserContext
 let page;
 let cleanedUp = false;
+let phase = 'checking the set-up';
 const ipcBefore = listIpcSockets();
 
 function listIpcSockets() {
@@ -193,7 +194,9 @@ function csArgs(cfg) {
 }
 
 function childEnv() {
-  const env = { ...process.env, LOUPE_VSCODE_RUN_ID: runId, XDG_RUNTIME_DIR: path.join(runDir, 'xdg') };
+  // XDG_RUNTIME_DIR: where VS Code puts its vscode-ipc-*.sock; TMPDIR: tsserver's and others' temp
+  // files. Both inside the run folder, so removing it removes them.
+  const env = { ...process.env, LOUPE_VSCODE_RUN_ID: runId, XDG_RUNTIME_DIR: path.join(runDir, 'xdg'), TMPDIR: path.join(runDir, 'tmp') };
   // The suite reads these inside the extension host (which inherits the server's environment).
   if (opts.grep) env.LOUPE_TEST_GREP = opts.grep;
   else delete env.LOUPE_TEST_GREP;
@@ -362,7 +365,7 @@ async function main() {
   const chromium = playwright.chromium ?? playwright.default?.chromium;
 
   runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loupe-vscode-'));
-  for (const d of ['user-data/User', 'extensions', 'browser', 'xdg', 'no-dev-extension']) {
+  for (const d of ['user-data/User', 'extensions', 'browser', 'xdg', 'tmp', 'xdg-config', 'no-dev-extension']) {
     fs.mkdirSync(path.join(runDir, d), { recursive: true, mode: 0o700 });
   }
   const workspace = path.join(runDir, 'workspace');
@@ -395,6 +398,7 @@ async function main() {
   // vsix mode: install into this fresh profile.
   let devPath = devPathArg;
   if (vsix) {
+    phase = 'installing the .vsix';
     log(`installing ${path.basename(vsix)} with code-server --install-extension`);
     const r = spawnSync(node24, [...csArgs(cfg), '--install-extension', vsix], {
       env: childEnv(),
@@ -412,6 +416,7 @@ async function main() {
   }
 
   // Start code-server in its own process group (detached = setsid).
+  phase = 'starting code-server';
   const logFd = fs.openSync(serverLogFile, 'a');
   server = spawn(
     node24,
@@ -431,6 +436,22 @@ async function main() {
     { detached: true, stdio: ['ignore', logFd, logFd], env: childEnv() },
   );
   fs.closeSync(logFd);
+  // If this runner dies without cleaning up (SIGKILL, OOM), a tiny watchdog outside the group sees
+  // its stdin close, kills the server's process group and removes the run folder.
+  const watchdogScript = [
+    'const [pgid, dir, keep] = process.argv.slice(1);',
+    'process.stdin.resume();',
+    "process.stdin.on('close', () => {",
+    "  try { process.kill(-Number(pgid), 'SIGKILL'); } catch {}",
+    "  setTimeout(() => { if (keep !== '1') { try { require('fs').rmSync(dir, { recursive: true, force: true }); } catch {} } process.exit(0); }, 1000);",
+    '});',
+  ].join('\n');
+  const watchdog = spawn(process.execPath, ['-e', watchdogScript, String(server.pid), runDir, opts.keep ? '1' : '0'], {
+    detached: true,
+    stdio: ['pipe', 'ignore', 'ignore'],
+  });
+  watchdog.unref();
+  watchdog.stdin.unref?.();
   let serverExit;
   const serverExitPromise = new Promise((resolve) => {
     server.on('exit', (code, signal) => {
@@ -469,10 +490,12 @@ async function main() {
   log(`code-server is up (pid ${server.pid})`);
 
   // Browser.
+  phase = 'starting chromium';
   context = await chromium.launchPersistentContext(path.join(runDir, 'browser'), {
     executablePath: chromiumPath,
     headless: true,
-    env: { ...process.env, LOUPE_VSCODE_RUN_ID: runId },
+    // XDG_CONFIG_HOME: chromium writes 'Crash Reports' there even with its own profile folder.
+    env: { ...process.env, LOUPE_VSCODE_RUN_ID: runId, XDG_CONFIG_HOME: path.join(runDir, 'xdg-config'), TMPDIR: path.join(runDir, 'tmp') },
     viewport: { width: 1280, height: 800 },
     args: [
       '--no-sandbox',
@@ -491,7 +514,6 @@ async function main() {
   let passing;
   let failing;
   let pending;
-  let sawOutput = false;
   let resolveExit;
   const exitPromise = new Promise((r) => (resolveExit = r));
   const onLine = (line) => {
@@ -505,17 +527,15 @@ async function main() {
   await page.exposeFunction('codeAutomationLog', (level, args) => {
     const text = Array.isArray(args) ? util.format(...args) : String(args);
     if (!opts.verbose && WORKBENCH_NOISE.some((re) => re.test(text))) return;
-    sawOutput = true;
     process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
     for (const line of text.split('\n')) onLine(line);
   });
   await page.exposeFunction('codeAutomationExit', (code) => {
-    resolveExit(Number(code));
+    resolveExit(Number.isInteger(Number(code)) ? Number(code) : 1);
   });
-  let browserProblem;
   const browserProblemPromise = new Promise((resolve) => {
-    page.on('crash', () => resolve((browserProblem = 'the workbench page crashed')));
-    page.on('close', () => resolve((browserProblem = 'the workbench page closed before the suite reported')));
+    page.on('crash', () => resolve('the workbench page crashed'));
+    page.on('close', () => resolve('the workbench page closed before the suite reported'));
   });
   if (opts.verbose) {
     page.on('console', (msg) => process.stderr.write(`[page ${msg.type()}] ${msg.text()}\n`));
@@ -529,6 +549,7 @@ async function main() {
     ['extensionTestsPath', remoteUri(port, testsPath.replace(/\.js$/, ''))],
   ];
   const url = `${base}/?${new URLSearchParams({ folder: workspace, payload: JSON.stringify(payload) })}`;
+  phase = 'loading the workbench';
   log(`opening the workbench; tests: ${testsPath}`);
   await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 60_000 });
   // With the smoke-test driver on, the workbench registers window.driver; without it the payload is
@@ -540,6 +561,7 @@ async function main() {
   if (!early) {
     throw new Failure('the workbench did not register its smoke-test driver within 60 s: the test payload would be ignored (code-server too old, or --vscode-option enable-smoke-test-driver not honoured)');
   }
+  phase = 'waiting for the suite to report (it never did)';
   log('workbench loaded; waiting for the suite to report');
 
   const code = await Promise.race([
@@ -554,7 +576,9 @@ async function main() {
   if (logTailer) clearInterval(logTailer);
   log(`suite reported exit code ${code}`);
 
-  const summary = `${passing ?? 0} passed, ${failing ?? 0} failed${pending ? `, ${pending} skipped` : ''}`;
+  // A failed run with no failing test counted (the suite threw, the host died) counts as one failure.
+  const failed = code !== 0 && !failing ? 1 : (failing ?? 0);
+  const summary = `${passing ?? 0} passed, ${failed} failed${pending ? `, ${pending} skipped` : ''}`;
   if (code === 0 && !(passing > 0)) {
     throw new Failure(`the suite exited 0 but no test passed (${summary}): did it run at all?`);
   }
@@ -577,7 +601,7 @@ async function finish(code, reason, { diagnostics = true } = {}) {
 }
 
 const overall = setTimeout(() => {
-  finish(1, `timed out after ${timeoutS} s (the suite never reported its exit code)`);
+  finish(1, `timed out after ${timeoutS} s while ${phase}`);
 }, timeoutS * 1000);
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(sig, () => finish(sig === 'SIGINT' ? 130 : 143, `interrupted by ${sig}`));

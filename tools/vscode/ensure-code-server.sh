@@ -120,7 +120,9 @@ cs_version() {
   "$NODE24" "$1" --config "$cfgdir/config.yaml" --version 2>/dev/null | head -1 | awk '{print $1}'
   rm -rf "$cfgdir"
 }
-if [ -f "$CS_MARKER" ] && [ -f "$CS_ENTRY" ] && [ "$(cs_version "$CS_ENTRY")" = "$CODE_SERVER_VERSION" ]; then
+# The marker records the Node version the native modules were built for.
+if [ -f "$CS_MARKER" ] && grep -qx "node=$NODE_VERSION" "$CS_MARKER" && [ -f "$CS_ENTRY" ] \
+   && [ "$(cs_version "$CS_ENTRY")" = "$CODE_SERVER_VERSION" ]; then
   log "code-server $CODE_SERVER_VERSION present: $CS_ENTRY"
 else
   log "installing code-server@$CODE_SERVER_VERSION into $CS_DIR (npm under Node $NODE_VERSION; builds native modules; ~2-5 min)"
@@ -140,12 +142,15 @@ else
     die "npm install code-server@$CODE_SERVER_VERSION failed (log kept in $npm_log)"
   fi
   [ -f "$tmp/node_modules/code-server/out/node/entry.js" ] || die "code-server entry.js missing after install (log: $npm_log)"
-  # the version check needs the final path? no: entry.js is location-independent.
+  # code-server's postinstall installs VS Code's own modules (and builds kerberos etc.); an npm that
+  # skips install scripts would leave a server that starts but cannot run an extension host.
+  [ -d "$tmp/node_modules/code-server/lib/vscode/node_modules/@vscode/spdlog" ] \
+    || die "code-server's postinstall did not run (lib/vscode/node_modules missing; npm skipping install scripts?) (log: $npm_log)"
   got="$(cs_version "$tmp/node_modules/code-server/out/node/entry.js")"
   [ "$got" = "$CODE_SERVER_VERSION" ] || die "code-server --version printed '$got', expected $CODE_SERVER_VERSION (log: $npm_log)"
   rm -rf "$CS_DIR"
   mv "$tmp" "$CS_DIR"
-  date -u +%FT%TZ >"$CS_MARKER"
+  printf 'node=%s\ninstalled=%s\n' "$NODE_VERSION" "$(date -u +%FT%TZ)" >"$CS_MARKER"
   log "code-server $got installed"
 fi
 
