@@ -8,7 +8,7 @@ import type { ModelInfo, ModelRef } from '../../protocol/workerProtocol';
 import { TextTokenizer } from '../tokenize/textTokenizer';
 import { fileSha256 } from './hash';
 import { ModelConfig, readModelConfig, readTabularMeta, readTokenizerMaxLength, TabularMeta } from './hfConfig';
-import { locateModel } from './locate';
+import { locateModel, type ModelFiles } from './locate';
 import { readOnnxFacts } from './onnxFile';
 import { getSession, SessionEntry } from './session';
 import { detectTask, isTextModel } from './task';
@@ -38,8 +38,38 @@ function loadTokenizer(file: string, configFile: string | null): TextTokenizer {
   return tokenizer;
 }
 
-export async function loadModel(ref: ModelRef, threads: number): Promise<LoadedModel> {
+const loaded = new Map<string, Promise<LoadedModel>>();
+const MAX_LOADED = 4;
+
+/** Identity of a model's files on disk: any change to one of them (size or mtime) loads it afresh. */
+function filesKey(files: ModelFiles, ref: ModelRef, threads: number): string {
+  const parts = [files.onnxFile, files.configFile, files.tokenizerFile, files.tokenizerConfigFile, files.sidecarFile].map((f) => {
+    if (!f) return '-';
+    try {
+      const st = fs.statSync(f);
+      return `${f}:${st.size}:${st.mtimeMs}`;
+    } catch {
+      return `${f}:gone`;
+    }
+  });
+  return [...parts, ref.task ?? '', threads].join('|');
+}
+
+/** Loads a model, or returns the one loaded before if none of its files changed. */
+export function loadModel(ref: ModelRef, threads: number): Promise<LoadedModel> {
   const files = locateModel(ref);
+  const key = filesKey(files, ref, threads);
+  let hit = loaded.get(key);
+  if (!hit) {
+    while (loaded.size >= MAX_LOADED) loaded.delete(loaded.keys().next().value as string);
+    hit = load(files, ref, threads);
+    loaded.set(key, hit);
+    hit.catch(() => loaded.delete(key));
+  }
+  return hit;
+}
+
+async function load(files: ModelFiles, ref: ModelRef, threads: number): Promise<LoadedModel> {
   const stat = fs.statSync(files.onnxFile);
   if (stat.size === 0) throw new LoupeError('MODEL_INVALID', `${path.basename(files.onnxFile)} is empty.`, { file: files.onnxFile });
   const facts = readOnnxFacts(files.onnxFile);
