@@ -1,6 +1,6 @@
 // Human-readable CLI output. JSON output does not go through here.
 
-import type { ModelInfo, Prediction, TensorSpec } from '../protocol/workerProtocol';
+import type { AttentionResult, ModelInfo, Prediction, TensorSpec } from '../protocol/workerProtocol';
 
 const tensor = (t: TensorSpec): string => `${t.name} ${t.type}[${t.shape.join(', ')}]`;
 const pct = (p: number): string => `${(p * 100).toFixed(1)}%`;
@@ -48,6 +48,37 @@ export function formatPrediction(p: Prediction): string {
     out.push('next tokens:');
     for (const t of p.top) out.push(`  ${JSON.stringify(t.text).padEnd(16)} ${pct(t.probability).padStart(6)}  ${bar(t.probability)}`);
     if (p.generated) out.push(`continuation: ${JSON.stringify(p.generated.text)}`);
+  }
+  return out.join('\n') + '\n';
+}
+
+/** For each query token, the keys it attends to most: per selected layer (mean over the selected heads), or rollout. */
+export function formatAttention(r: AttentionResult, useRollout: boolean): string {
+  const n = r.shown.length;
+  const label = (i: number): string => JSON.stringify(r.tokens[r.shown[i]!]!.token);
+  const out: string[] = [`tokens: ${n}${r.hideSpecial ? ' (special tokens hidden, rows renormalised)' : ''}; layers ${r.numLayers}, heads ${r.numHeads}`];
+  if (r.truncation) out.push(`note: truncated to ${r.truncation.keptTokens} of ${r.truncation.originalTokens} tokens.`);
+  const describe = (title: string, m: (q: number, k: number) => number): void => {
+    out.push('', title);
+    for (let q = 0; q < n; q++) {
+      const top = Array.from({ length: n }, (_, k) => k)
+        .sort((a, b) => m(q, b) - m(q, a))
+        .slice(0, 3)
+        .map((k) => `${label(k)} ${m(q, k).toFixed(3)}`);
+      out.push(`  ${label(q).padEnd(16)} → ${top.join(', ')}`);
+    }
+  };
+  if (useRollout) describe('attention rollout (all layers):', (q, k) => r.rollout[q * n + k]!);
+  else {
+    r.layers.forEach((l, li) => {
+      const heads = r.heads.length;
+      const at = (q: number, k: number): number => {
+        let s = 0;
+        for (let hi = 0; hi < heads; hi++) s += r.attention[((li * heads + hi) * n + q) * n + k]!;
+        return s / heads;
+      };
+      describe(`layer ${l}, ${heads === r.numHeads ? 'mean over heads' : `heads ${r.heads.join(', ')}`}:`, at);
+    });
   }
   return out.join('\n') + '\n';
 }

@@ -2,6 +2,7 @@
 // result can be reproduced and tested without an editor. JSON output shapes are documented in README.md.
 
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { LoupeError, toLoupeError } from '../protocol/errors';
 import { TASK_KINDS, TaskKind, type ModelInfo, type ModelRef, type PredictResult } from '../protocol/workerProtocol';
@@ -9,7 +10,7 @@ import { bundledModels, configuredModels, resolveModelArg, type CatalogEntry } f
 import { workerEntry } from '../packageRoot';
 import { WorkerSupervisor } from '../worker/supervisor';
 import { intFlag, parseArgs, UsageError } from './args';
-import { formatModel, formatPrediction, formatTabularRow } from './format';
+import { formatAttention, formatModel, formatPrediction, formatTabularRow } from './format';
 import { readNumericCsv } from './numericCsv';
 
 const USAGE = `Usage: loupe <command> [options]
@@ -17,6 +18,7 @@ const USAGE = `Usage: loupe <command> [options]
 Commands:
   models                      List the bundled and configured models.
   predict                     Run a model on a text (or CSV rows for a tabular model).
+  attention                   Attention maps of a transformer: layer × head × query × key.
 
 Options:
   --model <dir|file|name>     A Hugging Face export folder, an .onnx file, or a bundled model's name
@@ -30,14 +32,17 @@ Options:
   --max-tokens <n>            Truncate texts to n tokens (the model's maximum applies anyway).
   --threads <n>               ONNX Runtime threads (default: automatic, at most 4).
   --timeout <seconds>         Give up after this long (default 300).
+  --layer <l> / --head <h>    attention: only this layer / head (default: all).
+  --rollout                   attention: print attention rollout instead of raw weights.
+  --hide-special              attention: hide special tokens and renormalise the rest.
   --json                      Print JSON (shapes in README.md).
   -h, --help                  Show this help.
 
 Configured models come from LOUPE_MODELS (paths separated by "${path.delimiter}") and from
 "loupe.models" in .vscode/settings.json of the current folder.`;
 
-const VALUE_FLAGS = ['model', 'onnx-file', 'task', 'text', 'file', 'top-k', 'generate', 'max-tokens', 'threads', 'timeout'] as const;
-const SWITCHES = ['json', 'help'] as const;
+const VALUE_FLAGS = ['model', 'onnx-file', 'task', 'text', 'file', 'top-k', 'generate', 'max-tokens', 'threads', 'timeout', 'layer', 'head'] as const;
+const SWITCHES = ['json', 'help', 'rollout', 'hide-special'] as const;
 
 function readSettingsModels(cwd: string): string[] {
   const file = path.join(cwd, '.vscode', 'settings.json');
@@ -81,12 +86,77 @@ async function listModels(engine: WorkerSupervisor, json: boolean, cwd: string):
   }
 }
 
-async function predict(engine: WorkerSupervisor, args: ReturnType<typeof parseArgs>, cwd: string, signal: AbortSignal, timeoutMs: number): Promise<void> {
+type Args = ReturnType<typeof parseArgs>;
+
+function modelRefFrom(args: Args, cwd: string): ModelRef {
   const task = args.flags.get('task');
   if (task !== undefined && !(TASK_KINDS as readonly string[]).includes(task)) throw new UsageError(`--task must be one of ${TASK_KINDS.join(', ')}.`);
   const model: ModelRef = { path: resolveModelArg(args.flags.get('model'), cwd) };
   if (args.flags.has('onnx-file')) model.onnxFile = args.flags.get('onnx-file');
   if (task !== undefined) model.task = task as TaskKind;
+  return model;
+}
+
+function readTextFile(cwd: string, file: string): string {
+  const abs = path.resolve(cwd, file);
+  try {
+    return fs.readFileSync(abs, 'utf8');
+  } catch (e) {
+    throw new LoupeError('FILE_NOT_FOUND', `Cannot read ${abs}: ${(e as Error).message}`, { file: abs });
+  }
+}
+
+/** The text of --text or --file (exactly one of them). */
+function textFrom(args: Args, cwd: string): string {
+  const text = args.flags.get('text');
+  const file = args.flags.get('file');
+  if ((text === undefined) === (file === undefined)) throw new UsageError('Give exactly one of --text or --file.');
+  return text ?? readTextFile(cwd, file!);
+}
+
+async function attention(engine: WorkerSupervisor, args: Args, cwd: string, signal: AbortSignal, timeoutMs: number): Promise<void> {
+  const layer = intFlag(args, 'layer', 0, 1000);
+  const head = intFlag(args, 'head', 0, 1000);
+  const result = await engine.request(
+    'attention',
+    {
+      model: modelRefFrom(args, cwd),
+      text: textFrom(args, cwd),
+      maxTokens: intFlag(args, 'max-tokens', 1, 1_000_000),
+      layers: layer !== undefined ? [layer] : undefined,
+      heads: head !== undefined ? [head] : undefined,
+      hideSpecial: args.switches.has('hide-special'),
+    },
+    { signal, timeoutMs },
+  );
+  const n = result.shown.length;
+  const tokens = result.shown.map((i) => result.tokens[i]!);
+  if (args.switches.has('json')) {
+    const rows = (data: Float32Array, offset: number): number[][] => Array.from({ length: n }, (_, q) => Array.from(data.subarray(offset + q * n, offset + (q + 1) * n)));
+    const out: Record<string, unknown> = {
+      model: result.model,
+      run: result.run,
+      text: result.text,
+      tokens,
+      truncation: result.truncation,
+      numLayers: result.numLayers,
+      numHeads: result.numHeads,
+      layers: result.layers,
+      heads: result.heads,
+      hideSpecial: result.hideSpecial,
+      sources: result.sources,
+    };
+    if (args.switches.has('rollout')) out.rollout = rows(result.rollout, 0);
+    else out.attention = result.layers.map((_, li) => result.heads.map((_, hi) => rows(result.attention, (li * result.heads.length + hi) * n * n)));
+    process.stdout.write(JSON.stringify(out) + '\n');
+    return;
+  }
+  process.stdout.write(formatModel(result.model, '') + '\n');
+  process.stdout.write(formatAttention(result, args.switches.has('rollout')));
+}
+
+async function predict(engine: WorkerSupervisor, args: Args, cwd: string, signal: AbortSignal, timeoutMs: number): Promise<void> {
+  const model = modelRefFrom(args, cwd);
   const info = await engine.request('describe', { model }, { signal, timeoutMs });
   const text = args.flags.get('text');
   const file = args.flags.get('file');
@@ -98,20 +168,12 @@ async function predict(engine: WorkerSupervisor, args: ReturnType<typeof parseAr
     const rows = file !== undefined ? readNumericCsv(path.resolve(cwd, file), info.featureNames) : parseRowsText(text!);
     result = await engine.request('predict', { model, rows }, common);
   } else {
-    let input = text;
-    if (file !== undefined) {
-      const abs = path.resolve(cwd, file);
-      try {
-        input = fs.readFileSync(abs, 'utf8');
-      } catch (e) {
-        throw new LoupeError('FILE_NOT_FOUND', `Cannot read ${abs}: ${(e as Error).message}`, { file: abs });
-      }
-    }
+    const input = textFrom(args, cwd);
     result = await engine.request(
       'predict',
       {
         model,
-        texts: [input!],
+        texts: [input],
         topK: intFlag(args, 'top-k', 1, 1000),
         generate: intFlag(args, 'generate', 0, 1024),
         maxTokens: intFlag(args, 'max-tokens', 1, 1_000_000),
@@ -171,7 +233,7 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
     const timeoutMs = (intFlag(args, 'timeout', 1, 86_400) ?? 300) * 1000;
     engine = new WorkerSupervisor({
       workerPath: workerEntry(),
-      settings: { threads, maxMemoryMB: 1024 },
+      settings: { threads, maxMemoryMB: 1024, cacheDir: process.env.LOUPE_CACHE ?? path.join(os.homedir(), '.cache', 'loupe') },
       requestTimeoutMs: timeoutMs,
       onLog: (level, message) => {
         if (level !== 'info') process.stderr.write(`[engine] ${message}\n`);
@@ -183,6 +245,9 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
         break;
       case 'predict':
         await predict(engine, args, cwd, abort.signal, timeoutMs);
+        break;
+      case 'attention':
+        await attention(engine, args, cwd, abort.signal, timeoutMs);
         break;
       default:
         throw new UsageError(`Unknown command "${args.command}".`);

@@ -55,6 +55,13 @@ export const numbers: Checker<number[]> = (v, w) => {
   return v as number[];
 };
 
+/** A float32 tensor's data: kept as a Float32Array (large attention maps must not become JS arrays). */
+export const float32s: Checker<Float32Array> = (v, w) => {
+  if (v instanceof Float32Array) return v;
+  if (Array.isArray(v) && v.every((x) => typeof x === 'number')) return Float32Array.from(v as number[]);
+  throw new CheckError(w, 'a Float32Array');
+};
+
 export function optional<T>(inner: Checker<T>): Checker<T | undefined> {
   return (v, w) => (v === undefined ? undefined : inner(v, w));
 }

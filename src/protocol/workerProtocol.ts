@@ -4,7 +4,7 @@
 // host → worker: request (with id), cancel (by id), shutdown
 // worker → host: ready (once), response (ok or structured error), progress (per request id), log
 
-import { arr, bool, CheckError, Checked, int, literal, nullable, num, numbers, obj, optional, str, union } from './check';
+import { arr, bool, CheckError, Checked, float32s, int, literal, nullable, num, numbers, obj, optional, record, str, union, unknownValue } from './check';
 import { ErrorData, isErrorData } from './errors';
 
 export const PROTOCOL_VERSION = 1;
@@ -77,6 +77,9 @@ export const truncation = obj({
 export type Truncation = Checked<typeof truncation>;
 
 export const runInfo = obj({
+  /** What was computed ('predict', 'attention', …) and with which parameters: enough to rerun it. */
+  method: str,
+  parameters: record(unknownValue),
   modelSha256: str,
   engineVersion: str,
   onnxruntimeVersion: str,
@@ -180,8 +183,48 @@ export const engineSettings = obj({
   threads: int,
   /** Upper bound for one batch's tensors, in MB; the batch size follows from it. */
   maxMemoryMB: int,
+  /** Where rewritten models are cached (the extension's storage, or ~/.cache/loupe for the CLI). */
+  cacheDir: optional(str),
 });
 export type EngineSettings = Checked<typeof engineSettings>;
+
+export const attentionParams = obj({
+  model: modelRef,
+  text: str,
+  maxTokens: optional(int),
+  /** Layer indices to return (default: all). */
+  layers: optional(arr(int)),
+  /** Head indices to return (default: all). */
+  heads: optional(arr(int)),
+  /** Hide special tokens ([CLS], [SEP], <s>, …) and renormalize each row over the rest. */
+  hideSpecial: optional(bool),
+});
+export type AttentionParams = Checked<typeof attentionParams>;
+
+export const attentionResult = obj({
+  model: modelInfo,
+  run: runInfo,
+  text: str,
+  tokens: arr(tokenSpan),
+  truncation: nullable(truncation),
+  numLayers: int,
+  numHeads: int,
+  /** The layer and head indices present in `attention`, in order. */
+  layers: arr(int),
+  heads: arr(int),
+  /** Indices into `tokens` of the rows/columns shown (all, or all but the special tokens). */
+  shown: arr(int),
+  hideSpecial: bool,
+  /** layers × heads × query × key over the shown tokens, row-major. */
+  attention: float32s,
+  /** Mean over all heads of each returned layer: layers × query × key. */
+  headMean: float32s,
+  /** Attention rollout (Abnar & Zuidema 2020) through all layers: query × key. */
+  rollout: float32s,
+  /** The Softmax node each layer was read from. */
+  sources: arr(str),
+});
+export type AttentionResult = Checked<typeof attentionResult>;
 
 /** Every method: its params checker and result checker. Add a method here and both sides see it. */
 export const METHODS = {
@@ -189,6 +232,7 @@ export const METHODS = {
   configure: { params: engineSettings, result: obj({}) },
   describe: { params: describeParams, result: modelInfo },
   predict: { params: predictParams, result: predictResult },
+  attention: { params: attentionParams, result: attentionResult },
 } as const;
 
 export type MethodName = keyof typeof METHODS;

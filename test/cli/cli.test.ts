@@ -49,6 +49,26 @@ describe('loupe CLI', () => {
     assert.equal(out.generated.tokens.length, 4);
   });
 
+  test('attention --json prints layer × head × query × key equal to the reference', async () => {
+    const dir = path.join(SHARED_FIXTURES, 'hf', 'gpt2-lm');
+    const ref = readJson<{ references: { text: string; attentions: number[][][][] }[] }>(path.join(dir, 'reference.json')).references[0]!;
+    const { code, stdout, stderr } = await loupe('attention', '--model', dir, '--onnx-file', 'model_sdpa.onnx', '--text', ref.text, '--json');
+    assert.equal(code, 0, stderr);
+    const out = JSON.parse(stdout) as { tokens: unknown[]; layers: number[]; heads: number[]; attention: number[][][][]; run: { method: string } };
+    assert.equal(out.run.method, 'attention');
+    assert.deepEqual(out.layers, [0, 1]);
+    assert.equal(out.attention.length, ref.attentions.length);
+    let diff = 0;
+    out.attention.forEach((l, li) => l.forEach((h, hi) => h.forEach((row, q) => row.forEach((v, k) => (diff = Math.max(diff, Math.abs(v - ref.attentions[li]![hi]![q]![k]!)))))));
+    assert.ok(diff < 1e-5, `max |Δ| = ${diff}`);
+
+    const rolled = await loupe('attention', '--model', dir, '--text', ref.text, '--layer', '1', '--head', '0', '--rollout', '--json');
+    const r = JSON.parse(rolled.stdout) as { rollout: number[][]; attention?: unknown };
+    assert.equal(r.attention, undefined);
+    assert.equal(r.rollout.length, out.tokens.length);
+    for (const row of r.rollout) assert.ok(Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-5);
+  });
+
   test('errors: a missing model exits 1 with a JSON error naming the path', async () => {
     const { code, stdout, stderr } = await loupe('predict', '--model', '/no/such/model', '--text', 'hi', '--json');
     assert.equal(code, 1);

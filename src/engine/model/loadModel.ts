@@ -9,12 +9,13 @@ import { TextTokenizer } from '../tokenize/textTokenizer';
 import { fileSha256 } from './hash';
 import { ModelConfig, readModelConfig, readTabularMeta, readTokenizerMaxLength, TabularMeta } from './hfConfig';
 import { locateModel, type ModelFiles } from './locate';
-import { readOnnxFacts } from './onnxFile';
+import { OnnxFileFacts, readOnnxFacts } from './onnxFile';
 import { getSession, SessionEntry } from './session';
 import { detectTask, isTextModel } from './task';
 
 export interface LoadedModel {
   info: ModelInfo;
+  facts: OnnxFileFacts;
   entry: SessionEntry;
   config: ModelConfig;
   tabular: TabularMeta;
@@ -133,5 +134,5 @@ async function load(files: ModelFiles, ref: ModelRef, threads: number): Promise<
     vocabSize: config.vocabSize ?? tokenizer?.vocabSize ?? null,
     externalData: facts.usesExternalData,
   };
-  return { info, entry, config, tabular, tokenizer, maxLength };
+  return { info, facts, entry, config, tabular, tokenizer, maxLength };
 }

@@ -16,9 +16,35 @@ export interface OnnxFileFacts {
   usesExternalData: boolean;
   /** Op types in the main graph (domain-qualified for non-default domains). */
   opTypes: string[];
+  graph: OnnxGraph;
 }
 
-class WireReader {
+export interface OnnxNode {
+  opType: string;
+  /** '' for the default domain. */
+  domain: string;
+  name: string;
+  inputs: string[];
+  outputs: string[];
+  /** Integer attributes (axis, perm length, …), enough for pattern matching. */
+  ints: Record<string, number>;
+  /** Whether the node carries subgraphs (If, Loop, Scan). */
+  hasSubgraph: boolean;
+}
+
+export interface OnnxGraph {
+  /** In the file's order, which ONNX requires to be topological. */
+  nodes: OnnxNode[];
+  inputs: string[];
+  outputs: string[];
+  initializers: Set<string>;
+  /** Element types (TensorProto.DataType) declared in inputs, outputs and value_info. */
+  elemTypes: Map<string, number>;
+  /** Files named by external-data initializers, relative to the model. */
+  externalFiles: Set<string>;
+}
+
+export class WireReader {
   pos: number;
   constructor(readonly buf: Buffer, readonly start: number, readonly end: number, readonly file: string) {
     this.pos = start;
@@ -58,6 +84,20 @@ class WireReader {
     this.pos = s + len;
     return [s, s + len];
   }
+  /** int64 as protobuf writes it (two's complement in 10 bytes for negatives), for small values. */
+  signedVarint(): number {
+    let result = 0n;
+    let shift = 0n;
+    for (;;) {
+      if (this.pos >= this.end) this.truncated();
+      const byte = this.buf[this.pos++]!;
+      result |= BigInt(byte & 0x7f) << shift;
+      if ((byte & 0x80) === 0) break;
+      shift += 7n;
+      if (shift > 70n) this.truncated();
+    }
+    return Number(BigInt.asIntN(64, result));
+  }
   sub(): WireReader {
     const [s, e] = this.bytes();
     return new WireReader(this.buf, s, e, this.file);
@@ -89,9 +129,64 @@ class WireReader {
 
 // Field numbers from onnx.proto.
 const MODEL = { irVersion: 1, producerName: 2, graph: 7, opsetImport: 8, metadataProps: 14 };
-const GRAPH = { node: 1, initializer: 5 };
-const NODE = { opType: 4, domain: 7 };
-const TENSOR = { dataLocation: 14 };
+const GRAPH = { node: 1, initializer: 5, input: 11, output: 12, valueInfo: 13 };
+const NODE = { input: 1, output: 2, name: 3, opType: 4, attribute: 5, domain: 7 };
+const ATTRIBUTE = { name: 1, i: 3, g: 6, graphs: 11 };
+const TENSOR = { name: 8, externalData: 13, dataLocation: 14 };
+const VALUE_INFO = { name: 1, type: 2 };
+
+function readNode(n: WireReader): OnnxNode {
+  const node: OnnxNode = { opType: '', domain: '', name: '', inputs: [], outputs: [], ints: {}, hasSubgraph: false };
+  while (!n.done) {
+    const [f, w] = n.tag();
+    if (f === NODE.opType && w === 2) node.opType = n.string();
+    else if (f === NODE.domain && w === 2) node.domain = n.string();
+    else if (f === NODE.name && w === 2) node.name = n.string();
+    else if (f === NODE.input && w === 2) node.inputs.push(n.string());
+    else if (f === NODE.output && w === 2) node.outputs.push(n.string());
+    else if (f === NODE.attribute && w === 2) {
+      const a = n.sub();
+      let name = '';
+      let i: number | null = null;
+      while (!a.done) {
+        const [af, aw] = a.tag();
+        if (af === ATTRIBUTE.name && aw === 2) name = a.string();
+        else if (af === ATTRIBUTE.i && aw === 0) i = a.signedVarint();
+        else {
+          if ((af === ATTRIBUTE.g || af === ATTRIBUTE.graphs) && aw === 2) node.hasSubgraph = true;
+          a.skip(aw);
+        }
+      }
+      if (i !== null) node.ints[name] = i;
+    } else n.skip(w);
+  }
+  return node;
+}
+
+/** Name and element type of a ValueInfoProto (type → tensor_type → elem_type). */
+function readValueInfo(v: WireReader): [string, number | null] {
+  let name = '';
+  let elem: number | null = null;
+  while (!v.done) {
+    const [f, w] = v.tag();
+    if (f === VALUE_INFO.name && w === 2) name = v.string();
+    else if (f === VALUE_INFO.type && w === 2) {
+      const t = v.sub();
+      while (!t.done) {
+        const [tf, tw] = t.tag();
+        if (tf === 1 && tw === 2) {
+          const tt = t.sub();
+          while (!tt.done) {
+            const [ef, ew] = tt.tag();
+            if (ef === 1 && ew === 0) elem = tt.varint();
+            else tt.skip(ew);
+          }
+        } else t.skip(tw);
+      }
+    } else v.skip(w);
+  }
+  return [name, elem];
+}
 
 export function readOnnxFacts(file: string): OnnxFileFacts {
   let buf: Buffer;
@@ -110,7 +205,8 @@ export function parseOnnx(buf: Buffer, file: string): OnnxFileFacts {
   // Every ModelProto written by an exporter starts with ir_version (field 1, varint): byte 0x08.
   if (buf.length < 2 || buf[0] !== 0x08) notOnnx();
 
-  const facts: OnnxFileFacts = { irVersion: 0, producer: null, opset: null, domains: {}, metadata: {}, usesExternalData: false, opTypes: [] };
+  const graph: OnnxGraph = { nodes: [], inputs: [], outputs: [], initializers: new Set(), elemTypes: new Map(), externalFiles: new Set() };
+  const facts: OnnxFileFacts = { irVersion: 0, producer: null, opset: null, domains: {}, metadata: {}, usesExternalData: false, opTypes: [], graph };
   const ops = new Set<string>();
   let sawGraph = false;
   const r = new WireReader(buf, 0, buf.length, file);
@@ -146,22 +242,32 @@ export function parseOnnx(buf: Buffer, file: string): OnnxFileFacts {
       while (!g.done) {
         const [f, w] = g.tag();
         if (f === GRAPH.node && w === 2) {
-          const n = g.sub();
-          let opType = '';
-          let domain = '';
-          while (!n.done) {
-            const [nf, nw] = n.tag();
-            if (nf === NODE.opType && nw === 2) opType = n.string();
-            else if (nf === NODE.domain && nw === 2) domain = n.string();
-            else n.skip(nw);
-          }
-          ops.add(domain && domain !== 'ai.onnx' ? `${domain}.${opType}` : opType);
+          const node = readNode(g.sub());
+          graph.nodes.push(node);
+          ops.add(node.domain && node.domain !== 'ai.onnx' ? `${node.domain}.${node.opType}` : node.opType);
+        } else if ((f === GRAPH.input || f === GRAPH.output || f === GRAPH.valueInfo) && w === 2) {
+          const [name, elem] = readValueInfo(g.sub());
+          if (f === GRAPH.input) graph.inputs.push(name);
+          if (f === GRAPH.output) graph.outputs.push(name);
+          if (elem !== null) graph.elemTypes.set(name, elem);
         } else if (f === GRAPH.initializer && w === 2) {
           const t = g.sub();
           while (!t.done) {
             const [tf, tw] = t.tag();
-            if (tf === TENSOR.dataLocation && tw === 0) {
+            if (tf === TENSOR.name && tw === 2) graph.initializers.add(t.string());
+            else if (tf === TENSOR.dataLocation && tw === 0) {
               if (t.varint() === 1) facts.usesExternalData = true;
+            } else if (tf === TENSOR.externalData && tw === 2) {
+              const e = t.sub();
+              let key = '';
+              let value = '';
+              while (!e.done) {
+                const [ef, ew] = e.tag();
+                if (ef === 1 && ew === 2) key = e.string();
+                else if (ef === 2 && ew === 2) value = e.string();
+                else e.skip(ew);
+              }
+              if (key === 'location') graph.externalFiles.add(value);
             } else t.skip(tw);
           }
         } else g.skip(w);

@@ -1,10 +1,12 @@
 // What the engine does for each protocol method. Independent of how messages arrive (IPC or a test).
 
 import * as os from 'node:os';
+import * as path from 'node:path';
 import { LoupeError } from '../../protocol/errors';
 import { EngineSettings, MethodName, ParamsOf, PROTOCOL_VERSION, ResultOf, RunInfo } from '../../protocol/workerProtocol';
 import type { CancelToken, ProgressFn } from '../cancellation';
 import { classifyTexts, predictNextTokens, predictRows, Predictions } from '../inference/predict';
+import { computeAttention } from '../methods/attention';
 import { loadModel } from '../model/loadModel';
 import { ENGINE_VERSION, ONNXRUNTIME_VERSION, TOKENIZERS_VERSION } from '../versions';
 
@@ -61,16 +63,41 @@ export const handlers: Handlers = {
       if (!params.rows) throw new LoupeError('BAD_REQUEST', `${model.info.path} is a tabular model: give it rows of numbers.`);
       out = await predictRows(model, params.rows, work);
     }
-    const run: RunInfo = {
-      modelSha256: model.info.sha256,
-      engineVersion: ENGINE_VERSION,
-      onnxruntimeVersion: ONNXRUNTIME_VERSION,
-      tokenizersVersion: TOKENIZERS_VERSION,
-      nodeVersion: process.versions.node,
-      batchSize: out.batchSize,
-      threads,
-      seed: null,
-    };
+    const { topK, generate, maxTokens } = opts;
+    const run = runInfo('predict', { topK, generate, maxTokens }, model.info.sha256, out.batchSize, threads, null);
     return { model: model.info, run, predictions: out.predictions };
   },
+
+  attention: async (params, state, token, progress) => {
+    const threads = effectiveThreads(state.settings);
+    const model = await loadModel(params.model, threads);
+    if (model.info.task !== 'text-classifier' && model.info.task !== 'causal-lm') {
+      throw new LoupeError('BAD_REQUEST', `${model.info.path} is a ${model.info.task}: attention needs a text model.`, { file: model.info.onnxFile });
+    }
+    const result = await computeAttention(model, params, { cacheDir: cacheDir(state.settings), threads }, { token, progress });
+    const { maxTokens, layers, heads, hideSpecial } = params;
+    return { model: model.info, run: runInfo('attention', { maxTokens, layers, heads, hideSpecial: hideSpecial ?? false }, model.info.sha256, 1, threads, null), ...result };
+  },
 };
+
+/** Where rewritten models are cached: the host's choice, else a folder in the OS's temp dir. */
+export function cacheDir(settings: EngineSettings): string {
+  return settings.cacheDir ?? path.join(os.tmpdir(), 'loupe-cache');
+}
+
+function runInfo(method: string, parameters: Record<string, unknown>, modelSha256: string, batchSize: number, threads: number, seed: number | null): RunInfo {
+  // JSON drops undefined values, so the recorded parameters are exactly what a rerun needs.
+  const clean = JSON.parse(JSON.stringify(parameters)) as Record<string, unknown>;
+  return {
+    method,
+    parameters: clean,
+    modelSha256,
+    engineVersion: ENGINE_VERSION,
+    onnxruntimeVersion: ONNXRUNTIME_VERSION,
+    tokenizersVersion: TOKENIZERS_VERSION,
+    nodeVersion: process.versions.node,
+    batchSize,
+    threads,
+    seed,
+  };
+}
