@@ -24,7 +24,7 @@ export class EngineClient implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   modelLabel: string | null = null;
 
-  constructor(extensionPath: string) {
+  constructor(extensionPath: string, private readonly cacheDir: string) {
     this.log = vscode.window.createOutputChannel('Loupe', { log: true });
     this.status = vscode.window.createStatusBarItem('loupe.engine', vscode.StatusBarAlignment.Right, 100);
     this.status.name = 'Loupe engine';
@@ -34,7 +34,7 @@ export class EngineClient implements vscode.Disposable {
     this.reportProblems(problems);
     this.supervisor = new WorkerSupervisor({
       workerPath: path.join(extensionPath, 'dist', 'worker.js'),
-      settings: { threads: settings.engine.threads, maxMemoryMB: settings.engine.maxMemoryMB },
+      settings: { threads: settings.engine.threads, maxMemoryMB: settings.engine.maxMemoryMB, cacheDir },
       requestTimeoutMs: settings.engine.requestTimeoutSeconds * 1000,
       onLog: (level, message) => this.log[level](message),
       onState: (state) => this.showState(state),
@@ -47,7 +47,7 @@ export class EngineClient implements vscode.Disposable {
         const p: string[] = [];
         const s = readSettings(p);
         this.reportProblems(p);
-        this.supervisor.configure({ threads: s.engine.threads, maxMemoryMB: s.engine.maxMemoryMB }).catch((err: unknown) => this.log.error(String(err)));
+        this.supervisor.configure({ threads: s.engine.threads, maxMemoryMB: s.engine.maxMemoryMB, cacheDir: this.cacheDir }).catch((err: unknown) => this.log.error(String(err)));
       }),
     );
   }

@@ -16,7 +16,8 @@ export interface LoupeApi {
 }
 
 export function activate(context: vscode.ExtensionContext): LoupeApi {
-  const client = new EngineClient(context.extensionPath);
+  // Rewritten models (attention outputs) are cached in the extension's global storage, never beside the user's files.
+  const client = new EngineClient(context.extensionPath, vscode.Uri.joinPath(context.globalStorageUri, 'models').fsPath);
   engine = client;
   const models = new ModelSelection(context.workspaceState);
   context.subscriptions.push(
