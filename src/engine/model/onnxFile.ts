@@ -44,9 +44,57 @@ export interface OnnxGraph {
   externalFiles: Set<string>;
 }
 
+/** Random access to the bytes of a model: a buffer, or a file read through a moving window. */
+export interface ByteSource {
+  readonly length: number;
+  byteAt(pos: number): number;
+  text(start: number, end: number): string;
+}
+
+class BufferSource implements ByteSource {
+  constructor(private readonly buf: Buffer) {}
+  get length(): number {
+    return this.buf.length;
+  }
+  byteAt(pos: number): number {
+    return this.buf[pos]!;
+  }
+  text(start: number, end: number): string {
+    return this.buf.toString('utf8', start, end);
+  }
+}
+
+/**
+ * Reads a file through a window, so that parsing a model of hundreds of MB holds a few MB: the
+ * parser visits node and value-info messages in order and jumps over the weights.
+ */
+class FileSource implements ByteSource {
+  private readonly window = Buffer.alloc(1 << 20);
+  private windowStart = 0;
+  private windowEnd = 0;
+  constructor(private readonly fd: number, readonly length: number) {}
+  private fill(pos: number): void {
+    this.windowStart = pos;
+    this.windowEnd = pos + fs.readSync(this.fd, this.window, 0, this.window.length, pos);
+  }
+  byteAt(pos: number): number {
+    if (pos < this.windowStart || pos >= this.windowEnd) this.fill(pos);
+    return this.window[pos - this.windowStart]!;
+  }
+  text(start: number, end: number): string {
+    if (end - start > this.window.length) {
+      const b = Buffer.alloc(end - start);
+      fs.readSync(this.fd, b, 0, b.length, start);
+      return b.toString('utf8');
+    }
+    if (start < this.windowStart || end > this.windowEnd) this.fill(start);
+    return this.window.toString('utf8', start - this.windowStart, end - this.windowStart);
+  }
+}
+
 export class WireReader {
   pos: number;
-  constructor(readonly buf: Buffer, readonly start: number, readonly end: number, readonly file: string) {
+  constructor(readonly buf: ByteSource, readonly start: number, readonly end: number, readonly file: string) {
     this.pos = start;
   }
   get done(): boolean {
@@ -62,7 +110,7 @@ export class WireReader {
     let shift = 0;
     for (;;) {
       if (this.pos >= this.end) this.truncated();
-      const byte = this.buf[this.pos++]!;
+      const byte = this.buf.byteAt(this.pos++);
       if (shift < 49) result += (byte & 0x7f) * 2 ** shift;
       if ((byte & 0x80) === 0) return result;
       shift += 7;
@@ -90,7 +138,7 @@ export class WireReader {
     let shift = 0n;
     for (;;) {
       if (this.pos >= this.end) this.truncated();
-      const byte = this.buf[this.pos++]!;
+      const byte = this.buf.byteAt(this.pos++);
       result |= BigInt(byte & 0x7f) << shift;
       if ((byte & 0x80) === 0) break;
       shift += 7n;
@@ -104,7 +152,7 @@ export class WireReader {
   }
   string(): string {
     const [s, e] = this.bytes();
-    return this.buf.toString('utf8', s, e);
+    return this.buf.text(s, e);
   }
   skip(wire: number): void {
     switch (wire) {
@@ -189,21 +237,26 @@ function readValueInfo(v: WireReader): [string, number | null] {
 }
 
 export function readOnnxFacts(file: string): OnnxFileFacts {
-  let buf: Buffer;
+  let fd: number;
   try {
-    buf = fs.readFileSync(file);
+    fd = fs.openSync(file, 'r');
   } catch (e) {
     throw new LoupeError('FILE_NOT_FOUND', `Cannot read ${file}: ${(e as Error).message}`, { file });
   }
-  return parseOnnx(buf, file);
+  try {
+    return parseOnnx(new FileSource(fd, fs.fstatSync(fd).size), file);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
-export function parseOnnx(buf: Buffer, file: string): OnnxFileFacts {
+export function parseOnnx(source: Buffer | ByteSource, file: string): OnnxFileFacts {
+  const buf = Buffer.isBuffer(source) ? new BufferSource(source) : source;
   const notOnnx = (): never => {
     throw new LoupeError('NOT_ONNX', `${path.basename(file)} is not an ONNX model (it does not start like an ONNX protobuf).`, { file });
   };
   // Every ModelProto written by an exporter starts with ir_version (field 1, varint): byte 0x08.
-  if (buf.length < 2 || buf[0] !== 0x08) notOnnx();
+  if (buf.length < 2 || buf.byteAt(0) !== 0x08) notOnnx();
 
   const graph: OnnxGraph = { nodes: [], inputs: [], outputs: [], initializers: new Set(), elemTypes: new Map(), externalFiles: new Set() };
   const facts: OnnxFileFacts = { irVersion: 0, producer: null, opset: null, domains: {}, metadata: {}, usesExternalData: false, opTypes: [], graph };

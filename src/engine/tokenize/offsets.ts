@@ -25,30 +25,49 @@ const BYTE_TOKEN = /^<0x[0-9A-Fa-f]{2}>$/;
 const utf8Length = (cp: number): number => (cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4);
 
 export function alignTokens(text: string, tokens: readonly string[], options: AlignOptions): Span[] {
-  return options.space === 'bytes' ? alignBytes(text, tokens) : alignChars(text, tokens, options);
+  return options.space === 'bytes' ? alignBytes(prefixForBytes(text, tokens), tokens) : alignChars(text, tokens, options);
+}
+
+/** The part of the text the byte-level tokens can reach: one byte per token character, plus slack. */
+function prefixForBytes(text: string, tokens: readonly string[]): string {
+  let need = SEARCH_WINDOW;
+  for (const t of tokens) need += t.length;
+  let bytes = 0;
+  for (let i = 0; i < text.length; ) {
+    if (bytes >= need) return text.slice(0, i);
+    const cp = text.codePointAt(i)!;
+    bytes += utf8Length(cp);
+    i += cp > 0xffff ? 2 : 1;
+  }
+  return text;
 }
 
 // ---- character space ------------------------------------------------------------------------------
 
 function alignChars(text: string, tokens: readonly string[], o: AlignOptions): Span[] {
   // The normalized text, with the original span of the code point each normalized unit came from.
+  // It is built only as far as the tokens reach: a long text truncated to a few hundred tokens is
+  // normalized only up to the cut.
   let normalized = '';
+  let consumed = 0;
   const origStart: number[] = [];
   const origEnd: number[] = [];
-  for (let i = 0; i < text.length; ) {
-    const cp = text.codePointAt(i)!;
-    const ch = String.fromCodePoint(cp);
-    const n = o.normalizeChar(ch);
-    for (let k = 0; k < n.length; k++) {
-      origStart.push(i);
-      origEnd.push(i + ch.length);
+  const extend = (upTo: number): void => {
+    while (normalized.length < upTo && consumed < text.length) {
+      const cp = text.codePointAt(consumed)!;
+      const ch = String.fromCodePoint(cp);
+      const n = o.normalizeChar(ch);
+      for (let k = 0; k < n.length; k++) {
+        origStart.push(consumed);
+        origEnd.push(consumed + ch.length);
+      }
+      normalized += n;
+      consumed += ch.length;
     }
-    normalized += n;
-    i += ch.length;
-  }
+  };
   const toOrig = (a: number, b: number): Span => {
     if (b <= a) {
-      const at = a < origStart.length ? origStart[a]! : text.length;
+      const at = a < origStart.length ? origStart[a]! : consumed;
       return [at, at];
     }
     return [origStart[a]!, origEnd[b - 1]!];
@@ -58,12 +77,19 @@ function alignChars(text: string, tokens: readonly string[], o: AlignOptions): S
   const pendingUnk: number[] = [];
   let cursor = 0;
   const skipSpace = (p: number): number => {
-    while (p < normalized.length && isSpace(normalized[p])) p++;
-    return p;
+    for (;;) {
+      extend(p + 1);
+      if (p < normalized.length && isSpace(normalized[p])) p++;
+      else return p;
+    }
   };
   const wordEnd = (p: number): number => {
     let q = p;
-    while (q < normalized.length && !isSpace(normalized[q])) q++;
+    for (;;) {
+      extend(q + 1);
+      if (q < normalized.length && !isSpace(normalized[q])) q++;
+      else break;
+    }
     return Math.max(q, Math.min(p + 1, normalized.length));
   };
   const closeUnks = (limit: number): void => {
@@ -80,6 +106,7 @@ function alignChars(text: string, tokens: readonly string[], o: AlignOptions): S
     if (BYTE_TOKEN.test(token)) {
       // All byte tokens of one character map to that character.
       const at = bytesLeft > 0 ? cursor : skipSpace(cursor);
+      extend(at + 2);
       const cp = normalized.codePointAt(at) ?? 0;
       const width = cp > 0xffff ? 2 : 1;
       if (bytesLeft === 0) bytesLeft = utf8Length(cp);
@@ -107,8 +134,10 @@ function alignChars(text: string, tokens: readonly string[], o: AlignOptions): S
       spans.push([from, from]);
       continue;
     }
+    extend(from + surface.length);
     let at = normalized.startsWith(surface, from) ? from : -1;
     if (at < 0) {
+      extend(from + SEARCH_WINDOW + surface.length);
       // Characters the normalizer dropped (control characters) or unexpected forms: look a little ahead.
       const found = normalized.indexOf(surface, from);
       if (found >= 0 && found - from <= SEARCH_WINDOW) at = found;
@@ -121,7 +150,7 @@ function alignChars(text: string, tokens: readonly string[], o: AlignOptions): S
     spans.push([at, at + surface.length]);
     cursor = at + surface.length;
   }
-  closeUnks(normalized.length);
+  if (pendingUnk.length > 0) closeUnks(wordEnd(spans[pendingUnk[0]!]![0]));
   return spans.map(([a, b]) => toOrig(a, b));
 }
 

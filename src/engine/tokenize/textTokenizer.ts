@@ -133,9 +133,10 @@ export class TextTokenizer {
    */
   encode(text: string, maxLength: number): EncodedText {
     const content = this.tk.encode(text, { add_special_tokens: false });
-    const spans = alignTokens(text, content.tokens, this.align);
     const room = Math.max(0, maxLength - this.prefixIds.length - this.suffixIds.length);
     const kept = Math.min(content.ids.length, room);
+    // Only the kept tokens are aligned: the rest of a long text is counted, not mapped.
+    const spans = alignTokens(text, content.tokens.slice(0, kept), this.align);
     const special = (id: number): TokenSpan => ({ id, token: this.idToToken(id), start: -1, end: -1, special: true });
     const tokens: TokenSpan[] = [
       ...this.prefixIds.map(special),
