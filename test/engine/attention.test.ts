@@ -78,7 +78,18 @@ describe('attention on other export shapes', () => {
     for (let q = 0; q < n; q++) for (let k = q + 1; k < n; k++) assert.equal(result.attention[q * n + k], 0);
   });
 
-  test('a fused-attention model gets its message', () => {
+  test('a fused-attention model gets its message (and still predicts)', async () => {
+    const dir = path.join(TEST_FIXTURES, 'models', 'fused-attention');
+    const predicted = await engine('predict', { model: { path: dir }, texts: ['The movie was great.'] });
+    assert.equal(predicted.predictions.length, 1);
+    const e = await engineError(() => engine('attention', { model: { path: dir }, text: 'The movie was great.' }));
+    assert.equal(e.code, 'UNSUPPORTED');
+    assert.equal(e.file, path.join(dir, 'model.onnx'));
+    assert.match(e.message, /fused com\.microsoft\.Attention operator/);
+    assert.match(e.message, /Export the model without attention fusion/);
+  });
+
+  test('the finder refuses any fused attention node', () => {
     // The finder sees the graph as parsed from a real export, plus one fused attention node.
     const file = path.join(SHARED_FIXTURES, 'hf', 'bert-cls', 'model.onnx');
     const facts = readOnnxFacts(file);
