@@ -1,8 +1,11 @@
-// Every command id in one place; package.json contributes the same ids.
+// Every command id in one place; package.json contributes the same ids (internal ones start with '_').
 
 export const Commands = {
   predict: 'loupe.predict',
   selectModel: 'loupe.selectModel',
   restartEngine: 'loupe.restartEngine',
   showLog: 'loupe.showLog',
+  showAttention: 'loupe.showAttention',
+  /** Internal, for the integration tests: the attention view's state and a digest of its canvas. Not in package.json. */
+  attentionViewState: 'loupe._attentionViewState',
 } as const;

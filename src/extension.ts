@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import { Commands } from './commandIds';
 import { registerPredict } from './commands/predict';
 import { registerSelectModel } from './commands/selectModel';
+import { registerShowAttention } from './commands/showAttention';
 import { EngineClient } from './engineClient';
 import { ModelSelection } from './modelSelection';
 
@@ -23,6 +24,7 @@ export function activate(context: vscode.ExtensionContext): LoupeApi {
   context.subscriptions.push(
     client,
     registerPredict(context, client, models),
+    registerShowAttention(context, client, models),
     registerSelectModel(client, models),
     vscode.commands.registerCommand(Commands.restartEngine, async () => {
       await client.restart();

@@ -1,13 +1,35 @@
 // The one place that knows which UI component library the webviews use. @vscode/webview-ui-toolkit
 // is deprecated upstream (January 2025); moving to a maintained library changes only this folder.
+// Views get plain HTMLElements and small typed handles (Control), never the library's classes.
 
-import { provideVSCodeDesignSystem, vsCodeBadge, vsCodeButton, vsCodeDivider, vsCodeProgressRing } from '@vscode/webview-ui-toolkit';
+import {
+  provideVSCodeDesignSystem,
+  vsCodeBadge,
+  vsCodeButton,
+  vsCodeCheckbox,
+  vsCodeDivider,
+  vsCodeDropdown,
+  vsCodeOption,
+  vsCodeProgressRing,
+  vsCodeRadio,
+  vsCodeRadioGroup,
+} from '@vscode/webview-ui-toolkit';
 
 let registered = false;
 
 export function registerComponents(): void {
   if (registered) return;
-  provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeBadge(), vsCodeDivider(), vsCodeProgressRing());
+  provideVSCodeDesignSystem().register(
+    vsCodeButton(),
+    vsCodeBadge(),
+    vsCodeDivider(),
+    vsCodeProgressRing(),
+    vsCodeDropdown(),
+    vsCodeOption(),
+    vsCodeCheckbox(),
+    vsCodeRadioGroup(),
+    vsCodeRadio(),
+  );
   registered = true;
 }
 
@@ -31,4 +53,157 @@ export function divider(): HTMLElement {
 
 export function progressRing(): HTMLElement {
   return document.createElement('vscode-progress-ring');
+}
+
+// ---- form controls ------------------------------------------------------------------------------
+
+export interface Choice {
+  value: string;
+  label: string;
+}
+
+/** A form control: its element (to place in the page) and its value, read and set without events. */
+export interface Control<T> {
+  readonly element: HTMLElement;
+  get(): T;
+  /** Sets the value without calling the change handler. */
+  set(value: T): void;
+  setDisabled(disabled: boolean): void;
+}
+
+/** The component's value, whether or not the custom element has been upgraded yet. */
+function valueOf(e: HTMLElement): string {
+  const v = (e as HTMLElement & { value?: unknown }).value;
+  return typeof v === 'string' ? v : (e.getAttribute('value') ?? '');
+}
+
+function setDisabledAttr(e: HTMLElement, disabled: boolean): void {
+  if (disabled) e.setAttribute('disabled', '');
+  else e.removeAttribute('disabled');
+  (e as HTMLElement & { disabled?: boolean }).disabled = disabled;
+}
+
+/** A labelled dropdown (<vscode-dropdown>). */
+export function dropdown(label: string, choices: readonly Choice[], selected: string, onChange: (value: string) => void): Control<string> {
+  const wrap = document.createElement('div');
+  wrap.className = 'field';
+  const id = `dd-${Math.random().toString(36).slice(2)}`;
+  const caption = document.createElement('label');
+  caption.htmlFor = id;
+  caption.textContent = label;
+  const dd = document.createElement('vscode-dropdown');
+  dd.id = id;
+  dd.setAttribute('aria-label', label);
+  for (const c of choices) {
+    const o = document.createElement('vscode-option');
+    o.setAttribute('value', c.value);
+    if (c.value === selected) o.setAttribute('selected', '');
+    o.textContent = c.label;
+    dd.append(o);
+  }
+  let current = selected;
+  let silent = false;
+  dd.addEventListener('change', () => {
+    if (silent) return;
+    const v = valueOf(dd);
+    if (v === current) return;
+    current = v;
+    onChange(v);
+  });
+  wrap.append(caption, dd);
+  return {
+    element: wrap,
+    get: () => current,
+    set: (v) => {
+      if (v === current) return;
+      current = v;
+      silent = true;
+      try {
+        (dd as HTMLElement & { value?: string }).value = v;
+        for (const o of Array.from(dd.children)) o.toggleAttribute('selected', o.getAttribute('value') === v);
+      } finally {
+        silent = false;
+      }
+    },
+    setDisabled: (d) => setDisabledAttr(dd, d),
+  };
+}
+
+/** A labelled group of radio buttons (<vscode-radio-group>); arrow keys move between them. */
+export function radioGroup(label: string, choices: readonly Choice[], selected: string, onChange: (value: string) => void): Control<string> {
+  const group = document.createElement('vscode-radio-group');
+  const caption = document.createElement('label');
+  caption.slot = 'label';
+  caption.textContent = label;
+  group.append(caption);
+  const radios = new Map<string, HTMLElement>();
+  for (const c of choices) {
+    const r = document.createElement('vscode-radio');
+    r.setAttribute('value', c.value);
+    if (c.value === selected) r.setAttribute('checked', '');
+    r.textContent = c.label;
+    radios.set(c.value, r);
+    group.append(r);
+  }
+  let current = selected;
+  let silent = false;
+  group.addEventListener('change', () => {
+    if (silent) return;
+    // Radios and the group both send 'change'; the checked radio is the truth.
+    let v = current;
+    for (const [value, r] of radios) if (value !== current && (r as HTMLElement & { checked?: unknown }).checked === true) v = value;
+    if (v === current) return;
+    current = v;
+    onChange(v);
+  });
+  return {
+    element: group,
+    get: () => current,
+    set: (v) => {
+      if (v === current || !radios.has(v)) return;
+      current = v;
+      silent = true;
+      try {
+        (group as HTMLElement & { value?: string }).value = v;
+        for (const [value, r] of radios) {
+          (r as HTMLElement & { checked?: boolean }).checked = value === v;
+          r.toggleAttribute('checked', value === v);
+        }
+      } finally {
+        silent = false;
+      }
+    },
+    setDisabled: (d) => setDisabledAttr(group, d),
+  };
+}
+
+/** A checkbox (<vscode-checkbox>) with its label. */
+export function checkbox(label: string, checked: boolean, onChange: (checked: boolean) => void): Control<boolean> {
+  const cb = document.createElement('vscode-checkbox');
+  cb.textContent = label;
+  if (checked) cb.setAttribute('checked', '');
+  let current = checked;
+  let silent = false;
+  cb.addEventListener('change', () => {
+    if (silent) return;
+    const v = (cb as HTMLElement & { checked?: unknown }).checked === true;
+    if (v === current) return;
+    current = v;
+    onChange(v);
+  });
+  return {
+    element: cb,
+    get: () => current,
+    set: (v) => {
+      if (v === current) return;
+      current = v;
+      silent = true;
+      try {
+        (cb as HTMLElement & { checked?: boolean }).checked = v;
+      } finally {
+        silent = false;
+      }
+    },
+    setDisabled: (d) => setDisabledAttr(cb, d),
+  };
 }

@@ -1,0 +1,228 @@
+// "Loupe: Show Attention": reads the attention maps of the current model on the active editor's
+// selection or document, or on a prompt file from the explorer, in the engine worker (progress with
+// Cancel), and shows them in a panel beside the editor, one panel per source file. Called with
+// { text, model?, hideSpecial? } it returns the engine's result without a panel (for other
+// extensions and tests); interactively it returns the result too, once shown.
+//
+// `loupe._attentionViewState` is an internal command for the integration tests (not in package.json,
+// not in the palette): it reports what the view drew, can change what it shows and export it.
+
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { Commands } from '../commandIds';
+import { describeError, EngineClient } from '../engineClient';
+import { resolveModelArg } from '../modelCatalog';
+import type { ModelSelection } from '../modelSelection';
+import { ATTENTION_VIEW_TYPE, viewSelection, type CharRange, type ViewOrigin, type ViewProbe, type ViewSelection } from '../protocol/attentionViewProtocol';
+import { bool, CheckError, int, literal, obj, optional, str } from '../protocol/check';
+import { LoupeError } from '../protocol/errors';
+import type { AttentionResult } from '../protocol/workerProtocol';
+import { readSettings } from '../settings';
+import { AttentionPanel, type AttentionPanelHost } from '../views/attentionPanel';
+
+export interface AttentionArgs {
+  text: string;
+  model?: string;
+  hideSpecial?: boolean;
+}
+
+function isAttentionArgs(v: unknown): v is AttentionArgs {
+  if (typeof v !== 'object' || v === null || v instanceof vscode.Uri) return false;
+  const o = v as Record<string, unknown>;
+  return typeof o.text === 'string' && (o.model === undefined || typeof o.model === 'string') && (o.hideSpecial === undefined || typeof o.hideSpecial === 'boolean');
+}
+
+interface Target {
+  text: string;
+  source: vscode.Uri;
+  range: CharRange | null;
+}
+
+async function targetFrom(arg: unknown): Promise<Target | null> {
+  if (arg instanceof vscode.Uri) {
+    const doc = await vscode.workspace.openTextDocument(arg);
+    // The view opens beside the file's editor: show the file first when it is not on screen.
+    if (!vscode.window.visibleTextEditors.some((e) => e.document.uri.toString() === arg.toString())) {
+      await vscode.window.showTextDocument(doc, { preview: true, preserveFocus: false });
+    }
+    return { text: doc.getText(), source: arg, range: null };
+  }
+  const editor = vscode.window.activeTextEditor;
+  if (!editor) return null;
+  const doc = editor.document;
+  const sel = editor.selection;
+  if (!sel.isEmpty) return { text: doc.getText(sel), source: doc.uri, range: { start: doc.offsetAt(sel.start), end: doc.offsetAt(sel.end) } };
+  return { text: doc.getText(), source: doc.uri, range: null };
+}
+
+function labelOf(source: vscode.Uri): string {
+  return source.scheme === 'untitled' ? source.path : vscode.workspace.asRelativePath(source);
+}
+
+const isCancel = (e: unknown): boolean => e instanceof LoupeError && e.code === 'CANCELLED';
+
+/** The test hook's arguments. */
+const probeArgs = obj({
+  /** The panel's source URI (default: the most recent attention panel). */
+  source: optional(str),
+  select: optional(viewSelection),
+  /** Recompute with special tokens hidden or shown (like the checkbox). */
+  hideSpecial: optional(bool),
+  png: optional(bool),
+  /** Export to this file (no dialog), through the same code as the view's Export buttons. */
+  exportTo: optional(obj({ kind: literal('png', 'json'), path: str })),
+  timeoutMs: optional(int),
+});
+
+export type AttentionViewState = Omit<ViewProbe, 'png'> & { pngBase64?: string; viewColumn?: number; source: string };
+
+export function registerShowAttention(context: vscode.ExtensionContext, engine: EngineClient, models: ModelSelection): vscode.Disposable {
+  const maxTokens = (): number | undefined => readSettings().maxTokens ?? undefined;
+
+  /** Computes the panel's attention from `text`, showing progress (with Cancel) and the outcome in the panel. */
+  const compute = async (panel: AttentionPanel, text: string): Promise<AttentionResult | undefined> => {
+    panel.running?.cancel();
+    const cts = new vscode.CancellationTokenSource();
+    panel.running = cts;
+    const label = panel.origin.label;
+    const model = models.label();
+    panel.origin = { ...panel.origin, model };
+    panel.showBusy(`Reading the attention of ${model} on ${label}…`);
+    try {
+      const result = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Loupe: attention of ${model} on ${path.basename(label)}`, cancellable: true },
+        async (progress, token) => {
+          const sub = token.onCancellationRequested(() => cts.cancel());
+          let reported = 0;
+          try {
+            return await engine.request('attention', { model: { path: models.current() }, text, maxTokens: maxTokens(), hideSpecial: panel.origin.hideSpecial }, cts.token, (done, total) => {
+              const pct = total > 0 ? (100 * done) / total : 0;
+              progress.report({ increment: pct - reported });
+              reported = pct;
+            });
+          } finally {
+            sub.dispose();
+          }
+        },
+      );
+      if (panel.running !== cts || panel.isDisposed) return undefined; // superseded or closed
+      engine.setModelLabel(model);
+      panel.showResult(result);
+      return result;
+    } catch (e) {
+      if (panel.running !== cts || panel.isDisposed) return undefined;
+      const message = describeError(e);
+      if (isCancel(e)) {
+        panel.showError('Cancelled. Run again to read the attention.');
+        return undefined;
+      }
+      engine.log.error(`Attention of ${model} on ${label}: ${message}`);
+      panel.showError(`${label}: ${message}`);
+      void vscode.window.showErrorMessage(`Loupe: no attention for ${label}: ${message}`, 'Show Log').then((choice) => {
+        if (choice === 'Show Log') engine.log.show();
+      });
+      return undefined;
+    } finally {
+      if (panel.running === cts) panel.running = null;
+      cts.dispose();
+    }
+  };
+
+  /** Recomputes a panel from its source document (after a reload, "Run again" or the special-token switch). */
+  const rerun = async (panel: AttentionPanel): Promise<void> => {
+    let text: string;
+    try {
+      const doc = await vscode.workspace.openTextDocument(panel.source);
+      const r = panel.origin.range;
+      const all = doc.getText();
+      text = r && r.end <= all.length ? all.slice(r.start, r.end) : all;
+      if (r && r.end > all.length) panel.origin = { ...panel.origin, range: null };
+    } catch (e) {
+      panel.showError(`${panel.origin.label} could not be read: ${describeError(e)}`);
+      return;
+    }
+    await compute(panel, text);
+  };
+
+  const host: AttentionPanelHost = { rerun, log: engine.log };
+
+  const open = async (target: Target): Promise<AttentionResult | undefined> => {
+    const origin: ViewOrigin = {
+      source: target.source.toString(),
+      label: labelOf(target.source),
+      range: target.range,
+      hideSpecial: AttentionPanel.find(target.source.toString())?.origin.hideSpecial ?? false,
+      model: models.label(),
+    };
+    const panel = AttentionPanel.show(context.extensionUri, origin, host);
+    return compute(panel, target.text);
+  };
+
+  const stateOf = (panel: AttentionPanel, p: ViewProbe): AttentionViewState => {
+    const { png, ...rest } = p;
+    return { ...rest, source: panel.origin.source, viewColumn: panel.panel.viewColumn, ...(png ? { pngBase64: Buffer.from(png).toString('base64') } : {}) };
+  };
+
+  const viewState = async (raw: unknown): Promise<AttentionViewState> => {
+    const args = probeArgs(raw ?? {}, 'args');
+    const panel = AttentionPanel.find(args.source);
+    if (!panel) throw new Error(args.source ? `no attention view for ${args.source}` : 'no attention view is open');
+    const until = Date.now() + (args.timeoutMs ?? 60_000);
+    if (args.hideSpecial !== undefined && args.hideSpecial !== panel.origin.hideSpecial) {
+      panel.origin = { ...panel.origin, hideSpecial: args.hideSpecial };
+      await rerun(panel);
+    }
+    // Wait until the webview has drawn the panel's latest result (or shows its error).
+    for (;;) {
+      const p = await panel.probe(undefined, false, Math.max(1000, until - Date.now()));
+      const settled = !panel.running && (p.status === 'error' || (p.status === 'drawn' && p.generation === panel.generation));
+      if (settled) break;
+      if (Date.now() > until) return stateOf(panel, p);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const wantPng = args.png === true || args.exportTo?.kind === 'png';
+    const p = await panel.probe(args.select as ViewSelection | undefined, wantPng, Math.max(1000, until - Date.now()));
+    if (args.exportTo) {
+      const target = vscode.Uri.file(args.exportTo.path);
+      if (args.exportTo.kind === 'json') await panel.writeJson(target);
+      else if (p.png) await panel.writePng(target, p.png);
+      else throw new CheckError('png', 'a PNG from the view');
+    }
+    return stateOf(panel, p);
+  };
+
+  context.subscriptions.push(
+    vscode.window.registerWebviewPanelSerializer(ATTENTION_VIEW_TYPE, {
+      deserializeWebviewPanel: async (panel, state) => AttentionPanel.revive(panel, context.extensionUri, state, host),
+    }),
+    vscode.commands.registerCommand(Commands.attentionViewState, viewState),
+  );
+
+  return vscode.commands.registerCommand(Commands.showAttention, async (arg?: unknown): Promise<AttentionResult | undefined> => {
+    if (isAttentionArgs(arg)) {
+      // Programmatic use: no panel; errors go to the caller.
+      const base = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd();
+      const modelPath = arg.model !== undefined ? resolveModelArg(arg.model, base) : models.current();
+      return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Loupe: attention of ${path.basename(modelPath)}`, cancellable: true }, (_progress, token) =>
+        engine.request('attention', { model: { path: modelPath }, text: arg.text, maxTokens: maxTokens(), hideSpecial: arg.hideSpecial }, token),
+      );
+    }
+    let target: Target | null;
+    try {
+      target = await targetFrom(arg);
+    } catch (e) {
+      const file = arg instanceof vscode.Uri ? labelOf(arg) : 'the file';
+      void vscode.window.showErrorMessage(`Loupe: ${file} could not be opened: ${describeError(e)}`);
+      return undefined;
+    }
+    if (!target) {
+      void vscode.window.showInformationMessage('Loupe: open a prompt file, or select some text, to show its attention.');
+      return undefined;
+    }
+    if (target.text.trim() === '') {
+      void vscode.window.showWarningMessage(`Loupe: ${labelOf(target.source)} is empty: there is no text to read the attention of.`);
+      return undefined;
+    }
+    return open(target);
+  });
+}

@@ -1,0 +1,172 @@
+// The protocol between the extension host and the attention webview. Both sides import it; each
+// checks what arrives with the checkers below. The attention maps travel as Float32Arrays (VS Code
+// transfers typed arrays as buffers, not as JSON), and the PNG export comes back as a Uint8Array.
+
+import { arr, bool, CheckError, int, literal, nullable, obj, optional, str, type Checked, type Checker } from './check';
+import { attentionResult, type AttentionResult } from './workerProtocol';
+
+export const ATTENTION_VIEW_TYPE = 'loupe.attention';
+
+/** What the heatmap shows: one head, the mean over the heads of a layer, or rollout through all layers. */
+export const ATTENTION_MODES = ['head', 'mean', 'rollout'] as const;
+export type AttentionMode = (typeof ATTENTION_MODES)[number];
+const attentionMode = literal(...ATTENTION_MODES);
+
+/** A character range in the source document (a selection); start ≤ end. */
+export interface CharRange {
+  start: number;
+  end: number;
+}
+
+const charRange: Checker<CharRange> = (v, w) => {
+  const r = obj({ start: int, end: int })(v, w);
+  if (r.start < 0 || r.end < r.start) throw new CheckError(w, 'a character range (0 ≤ start ≤ end)');
+  return r;
+};
+
+const bytes: Checker<Uint8Array> = (v, w) => {
+  if (v instanceof Uint8Array) return v;
+  if (v instanceof ArrayBuffer) return new Uint8Array(v);
+  throw new CheckError(w, 'a Uint8Array');
+};
+
+/** Where the shown text came from, and how it was computed: enough to recompute it after a reload. */
+export const viewOrigin = obj({
+  /** The source document's URI. */
+  source: str,
+  /** A short name for it (its workspace-relative path). */
+  label: str,
+  /** The selection the text came from, as offsets in the document; null for the whole document. */
+  range: nullable(charRange),
+  hideSpecial: bool,
+  /** The model's file name, for titles. */
+  model: str,
+});
+export type ViewOrigin = Checked<typeof viewOrigin>;
+
+/** A request to change what the view shows (from the test hook; the user does it with the controls). */
+export const viewSelection = obj({
+  mode: optional(attentionMode),
+  /** A layer index of the model (one of result.layers). */
+  layer: optional(int),
+  /** A head index of the model (one of result.heads). */
+  head: optional(int),
+  /** The query token (an index into result.tokens) whose attention is shaded in the text; null clears it. */
+  query: optional(nullable(int)),
+});
+export type ViewSelection = Checked<typeof viewSelection>;
+
+/** The view's state, with a digest of the heatmap canvas: what the test hook reads. */
+export const viewProbe = obj({
+  status: literal('empty', 'busy', 'error', 'drawn'),
+  /** The busy or error message, else ''. */
+  message: str,
+  /** The generation of the result drawn (0 before any). */
+  generation: int,
+  mode: attentionMode,
+  layer: int,
+  head: int,
+  query: nullable(int),
+  hideSpecial: bool,
+  /** Tokens in the matrices (rows). */
+  tokens: int,
+  /** Rows/columns drawn, and tokens per bin (1 when every token has its own cell). */
+  bins: int,
+  binSize: int,
+  width: int,
+  height: int,
+  /** Pixels of the heatmap's cells that differ from the background. */
+  nonBlank: int,
+  /** FNV-1a of the cells' RGBA pixels, hex. */
+  hash: str,
+  /** Thumbnails drawn in the overview grid. */
+  thumbnails: int,
+  /** Key tokens shaded in the prompt text (with a query picked). */
+  shaded: int,
+  /** The notices the view shows (truncation, hidden special tokens, binning). */
+  notices: arr(str),
+  /** The heatmap canvas as a PNG, when asked for. */
+  png: optional(bytes),
+});
+export type ViewProbe = Checked<typeof viewProbe>;
+
+/** host → webview */
+export type HostToView =
+  | { type: 'busy'; origin: ViewOrigin; message: string }
+  | { type: 'error'; origin: ViewOrigin; message: string }
+  | { type: 'result'; origin: ViewOrigin; generation: number; result: AttentionResult }
+  | { type: 'probe'; id: number; select?: ViewSelection; png: boolean };
+
+/** webview → host */
+export type ViewToHost =
+  | { type: 'ready' }
+  | { type: 'rerun'; hideSpecial: boolean }
+  | { type: 'reveal'; start: number; end: number }
+  | { type: 'exportPng'; png: Uint8Array; name: string }
+  | { type: 'exportJson' }
+  | { type: 'probeResult'; id: number; probe: ViewProbe };
+
+/** Checks that the sizes of an attention result fit together (so a view never reads past an array). */
+export function checkAttentionShape(r: AttentionResult, w = 'result'): AttentionResult {
+  const n = r.tokens.length;
+  const m = r.shown.length;
+  if (m === 0) throw new CheckError(`${w}.shown`, 'at least one token');
+  r.shown.forEach((i, k) => {
+    if (i < 0 || i >= n) throw new CheckError(`${w}.shown[${k}]`, `a token index below ${n}`);
+  });
+  r.layers.forEach((l, k) => {
+    if (l < 0 || l >= r.numLayers) throw new CheckError(`${w}.layers[${k}]`, `a layer below ${r.numLayers}`);
+  });
+  r.heads.forEach((h, k) => {
+    if (h < 0 || h >= r.numHeads) throw new CheckError(`${w}.heads[${k}]`, `a head below ${r.numHeads}`);
+  });
+  if (r.attention.length !== r.layers.length * r.heads.length * m * m) throw new CheckError(`${w}.attention`, `layers × heads × ${m} × ${m} values`);
+  if (r.headMean.length !== r.layers.length * m * m) throw new CheckError(`${w}.headMean`, `layers × ${m} × ${m} values`);
+  if (r.rollout.length !== m * m) throw new CheckError(`${w}.rollout`, `${m} × ${m} values`);
+  return r;
+}
+
+export function checkHostToView(v: unknown): HostToView {
+  const { type } = obj({ type: literal('busy', 'error', 'result', 'probe') })(v, 'message');
+  const r = v as Record<string, unknown>;
+  switch (type) {
+    case 'busy':
+    case 'error':
+      return { type, origin: viewOrigin(r.origin, 'origin'), message: str(r.message, 'message') };
+    case 'result':
+      return {
+        type,
+        origin: viewOrigin(r.origin, 'origin'),
+        generation: int(r.generation, 'generation'),
+        result: checkAttentionShape(attentionResult(r.result, 'result')),
+      };
+    case 'probe': {
+      const select = optional(viewSelection)(r.select, 'select');
+      return select ? { type, id: int(r.id, 'id'), select, png: bool(r.png, 'png') } : { type, id: int(r.id, 'id'), png: bool(r.png, 'png') };
+    }
+  }
+}
+
+export function checkViewToHost(v: unknown): ViewToHost {
+  const { type } = obj({ type: literal('ready', 'rerun', 'reveal', 'exportPng', 'exportJson', 'probeResult') })(v, 'message');
+  const r = v as Record<string, unknown>;
+  switch (type) {
+    case 'ready':
+    case 'exportJson':
+      return { type };
+    case 'rerun':
+      return { type, hideSpecial: bool(r.hideSpecial, 'hideSpecial') };
+    case 'reveal': {
+      const range = charRange(v, 'message');
+      return { type, start: range.start, end: range.end };
+    }
+    case 'exportPng': {
+      const name = str(r.name, 'name');
+      // The name becomes part of a file name the user is offered: keep it plain.
+      if (!/^[\w.-]{1,80}$/.test(name)) throw new CheckError('name', 'a short file-name part');
+      return { type, png: bytes(r.png, 'png'), name };
+    }
+    case 'probeResult':
+      return { type, id: int(r.id, 'id'), probe: viewProbe(r.probe, 'probe') };
+  }
+}
