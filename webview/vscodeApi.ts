@@ -1,6 +1,6 @@
 // The webview's only way to talk to the host: typed messages from the shared protocol module.
 
-import type { ViewToHost } from '../src/protocol/webviewProtocol';
+import type { ViewToHost } from '../src/protocol/predictionViewProtocol';
 
 interface VsCodeApi {
   postMessage(message: ViewToHost): void;

@@ -3,7 +3,7 @@
 // a WebviewPanelSerializer (the host re-runs the prediction on request).
 
 import * as vscode from 'vscode';
-import { checkViewToHost, HostToView } from '../protocol/webviewProtocol';
+import { checkViewToHost, HostToView } from '../protocol/predictionViewProtocol';
 import type { PredictResult } from '../protocol/workerProtocol';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 

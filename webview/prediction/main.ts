@@ -1,7 +1,7 @@
 // The prediction view: the model's answer and the tokens it saw. Keyboard: every token is a
 // focusable button; Enter reveals its span in the source file.
 
-import { checkHostToView, type HostToView } from '../../src/protocol/webviewProtocol';
+import { checkHostToView, type HostToView } from '../../src/protocol/predictionViewProtocol';
 import type { NextTokenPrediction, PredictResult, ScoredLabel, TextClassification, TokenSpan } from '../../src/protocol/workerProtocol';
 import { badge, button, divider, progressRing, registerComponents } from '../components/toolkit';
 import { host } from '../vscodeApi';
