@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from sklearn.datasets import load_breast_cancer
 from sklearn.model_selection import train_test_split
 
+sys.dont_write_bytecode = True  # keep tools/ free of __pycache__
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from loupe_tools.common import MODELS_DIR, seed_everything, write_json  # noqa: E402
 from loupe_tools.export import export_onnx, finalize_onnx, io_summary, write_reference  # noqa: E402
@@ -57,7 +58,7 @@ def write_csv(path, X, y, feature_names, labels):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--epochs", type=int, default=400)
+    ap.add_argument("--epochs", type=int, default=50)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--lr", type=float, default=3e-3)
     args = ap.parse_args()
@@ -126,6 +127,7 @@ def main():
         "n_train": int(len(tr)), "n_test": int(len(te)),
         "split": "sklearn train_test_split(test_size=0.2, random_state=seed, stratify=y)",
         "seed": args.seed, "epochs": args.epochs,
+        "epochs_selection": "50 of {50,100,200,400}: best mean accuracy and cross-entropy in 5-fold CV on the training split",
         "architecture": "standardise -> Linear(30,32) -> ReLU -> Linear(32,16) -> ReLU -> Linear(16,2)",
         "onnx": {"opset": 14, **io_summary(model_path)},
         "data": "sklearn.datasets.load_breast_cancer() (UCI Breast Cancer Wisconsin (Diagnostic), CC BY 4.0)",

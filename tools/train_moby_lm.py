@@ -25,8 +25,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+sys.dont_write_bytecode = True  # keep tools/ free of __pycache__
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from loupe_tools.common import DATA_DIR, MODELS_DIR, ascii_clean, seed_everything, write_json  # noqa: E402
+from loupe_tools.common import CACHE_DIR, DATA_DIR, MODELS_DIR, ascii_clean, seed_everything, write_json  # noqa: E402
 from loupe_tools.export import check_graph, export_onnx, finalize_onnx, io_summary, write_reference  # noqa: E402
 from loupe_tools.transformer import MASK_BIAS, TinyCausalLM  # noqa: E402
 from loupe_tools.wordpiece import WordPieceTokenizer, train_wordpiece  # noqa: E402
@@ -50,7 +51,7 @@ def split_book(text: str):
 
 
 @torch.no_grad()
-def evaluate(model, tok: WordPieceTokenizer, text: str, unigram_logp: np.ndarray, bs: int = 16):
+def evaluate(model, tok: WordPieceTokenizer, text: str, unigram_logp: np.ndarray):
     """Returns dict(perplexity, unigram_perplexity, next_token_acc, n_tokens) under the protocol above."""
     model.eval()
     bos = tok.vocab["[BOS]"]
@@ -58,18 +59,15 @@ def evaluate(model, tok: WordPieceTokenizer, text: str, unigram_logp: np.ndarray
     assert ids[0] == bos
     toks = ids[1:]
     chunk = MAX_LEN - 1
-    chunks = [toks[i:i + chunk] for i in range(0, len(toks), chunk)]
     nll, correct, uni = 0.0, 0, 0.0
-    for s in range(0, len(chunks), bs):
-        group = chunks[s:s + bs]
-        for c in group:  # run each length separately: no padding involved
-            x = torch.tensor([[bos] + c[:-1]], dtype=torch.long)
-            m = torch.ones_like(x)
-            logits = model(x, m)[0]
-            tgt = torch.tensor(c, dtype=torch.long)
-            nll += F.cross_entropy(logits, tgt, reduction="sum").item()
-            correct += int((logits.argmax(-1) == tgt).sum())
-            uni -= float(unigram_logp[c].sum())
+    for s in range(0, len(toks), chunk):
+        c = toks[s:s + chunk]  # one chunk per forward pass: no padding involved
+        x = torch.tensor([[bos] + c[:-1]], dtype=torch.long)
+        logits = model(x, torch.ones_like(x))[0]
+        tgt = torch.tensor(c, dtype=torch.long)
+        nll += F.cross_entropy(logits, tgt, reduction="sum").item()
+        correct += int((logits.argmax(-1) == tgt).sum())
+        uni -= float(unigram_logp[c].sum())
     n = len(toks)
     return {
         "perplexity": math.exp(nll / n),
@@ -82,10 +80,13 @@ def evaluate(model, tok: WordPieceTokenizer, text: str, unigram_logp: np.ndarray
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--steps", type=int, default=2000)
-    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--steps", type=int, default=1500)
+    ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--dropout", type=float, default=0.0)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--from-checkpoint", action="store_true",
+                    help="skip training; load .cache/ckpt/moby-lm.pt written by an earlier run")
     args = ap.parse_args()
     t0 = time.time()
     seed_everything(args.seed)
@@ -107,7 +108,10 @@ def main():
     print(f"[data] {len(train_ids)} train tokens, vocab {V}, "
           f"train [UNK] rate {float(np.mean(train_ids == tok.vocab['[UNK]'])):.5f}")
 
-    model = TinyCausalLM(V, HIDDEN, HEADS, LAYERS, INNER, MAX_LEN)
+    model = TinyCausalLM(V, HIDDEN, HEADS, LAYERS, INNER, MAX_LEN, dropout=args.dropout)
+    ckpt = os.path.join(CACHE_DIR, "ckpt", "moby-lm.pt")
+    if args.from_checkpoint:
+        model.load_state_dict(torch.load(ckpt))
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.05},
@@ -118,7 +122,7 @@ def main():
     rng = np.random.RandomState(args.seed + 1)
     ctx = MAX_LEN - 1
     running = None
-    for step in range(1, args.steps + 1):
+    for step in range(1, args.steps + 1 if not args.from_checkpoint else 1):
         model.train()
         starts = rng.randint(0, len(train_ids) - ctx, size=args.batch)
         tgt = np.stack([train_ids[s:s + ctx] for s in starts])
@@ -136,6 +140,9 @@ def main():
             print(f"[train] step {step}/{args.steps} loss {running:.3f} (ppl~{math.exp(running):.1f}) "
                   f"({time.time() - t0:.0f}s)")
     model.eval()
+    if not args.from_checkpoint:
+        os.makedirs(os.path.dirname(ckpt), exist_ok=True)
+        torch.save(model.state_dict(), ckpt)
 
     held = evaluate(model, tok, held_text, unigram_logp)
     print(f"[result] held-out split (last 5%): perplexity {held['perplexity']:.2f}, "

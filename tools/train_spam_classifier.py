@@ -22,6 +22,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+sys.dont_write_bytecode = True  # keep tools/ free of __pycache__
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from loupe_tools.common import DATA_DIR, MODELS_DIR, ascii_clean, seed_everything, write_json  # noqa: E402
 from loupe_tools.export import check_graph, export_onnx, finalize_onnx, io_summary, write_reference  # noqa: E402
@@ -142,7 +143,7 @@ def shorten_for_heldout(text: str, tok: WordPieceTokenizer) -> str:
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--epochs", type=int, default=4)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=1e-3)

@@ -90,7 +90,7 @@ def io_summary(path: str) -> dict:
     def desc(vi):
         t = vi.type.tensor_type
         dims = [d.dim_param or d.dim_value for d in t.shape.dim]
-        return {"name": vi.name, "dtype": onnx.TensorProto.DataType.Name(t.elem_type).lower(), "shape": dims}
+        return {"name": vi.name, "dtype": {"FLOAT": "float32", "INT64": "int64"}.get(onnx.TensorProto.DataType.Name(t.elem_type), onnx.TensorProto.DataType.Name(t.elem_type).lower()), "shape": dims}
 
     init = {i.name for i in m.graph.initializer}
     return {

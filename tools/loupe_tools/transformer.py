@@ -138,16 +138,15 @@ class TinyCausalLM(nn.Module):
         self.emb_dropout = nn.Dropout(dropout)
         self.layers = nn.ModuleList(PreLNBlock(hidden, heads, inner, dropout) for _ in range(layers))
         self.ln_f = nn.LayerNorm(hidden, eps=1e-5)
-        causal = torch.triu(torch.ones(max_len, max_len), diagonal=1) * MASK_BIAS
-        self.register_buffer("causal_bias", causal, persistent=False)
         self.apply(_init_weights)
 
     def forward(self, input_ids, attention_mask):
         s = input_ids.shape[1]
         pos = torch.arange(s, device=input_ids.device)
         x = self.emb_dropout(self.tok_emb(input_ids) + self.pos_emb(pos)[None, :, :])
-        # causal mask AND padding mask, both additive
-        bias = self.causal_bias[:s, :s][None, None, :, :] + padding_bias(attention_mask)
+        # causal mask AND padding mask, both additive; key j is hidden from query i when j > i
+        causal = (pos[None, :] > pos[:, None]).to(torch.float32) * MASK_BIAS  # [S, S]
+        bias = causal[None, None, :, :] + padding_bias(attention_mask)  # [B, 1, S, S]
         for layer in self.layers:
             x = layer(x, bias)
         x = self.ln_f(x)
