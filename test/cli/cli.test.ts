@@ -69,6 +69,36 @@ describe('loupe CLI', () => {
     for (const row of r.rollout) assert.ok(Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-5);
   });
 
+  test('models --json lists the three bundled models with task, inputs, outputs and labels', async () => {
+    const { code, stdout, stderr } = await loupe('models', '--json');
+    assert.equal(code, 0, stderr);
+    const out = JSON.parse(stdout) as { models: { name: string; source: string; model: { task: string; inputs: unknown[]; outputs: unknown[]; labels: string[] | null } | null; error: string | null }[] };
+    const byName = new Map(out.models.map((m) => [m.name, m]));
+    assert.equal(byName.get('spam-classifier')?.model?.task, 'text-classifier');
+    assert.deepEqual(byName.get('spam-classifier')?.model?.labels, ['ham', 'spam']);
+    assert.equal(byName.get('moby-lm')?.model?.task, 'causal-lm');
+    assert.equal(byName.get('breast-cancer')?.model?.task, 'tabular-classifier');
+    for (const m of out.models) {
+      assert.equal(m.source, 'bundled');
+      assert.equal(m.error, null);
+      assert.ok(m.model!.inputs.length > 0 && m.model!.outputs.length > 0);
+    }
+  });
+
+  test('predict defaults to the bundled classifier, and reads a tabular CSV', async () => {
+    const spam = await loupe('predict', '--text', 'WIN a FREE prize now!!! Click here to claim your cash', '--json');
+    assert.equal(spam.code, 0, spam.stderr);
+    const p = JSON.parse(spam.stdout) as { model: { path: string }; predicted: { label: string } };
+    assert.equal(path.basename(p.model.path), 'spam-classifier');
+    assert.equal(p.predicted.label, 'spam');
+
+    const csv = await loupe('predict', '--model', 'breast-cancer', '--file', path.join(ROOT, 'models', 'breast-cancer', 'sample.csv'), '--json');
+    assert.equal(csv.code, 0, csv.stderr);
+    const rows = JSON.parse(csv.stdout) as { predictions: { predicted: { label: string } }[] };
+    assert.equal(rows.predictions.length, 60);
+    assert.ok(rows.predictions.every((r) => ['malignant', 'benign'].includes(r.predicted.label)));
+  });
+
   test('errors: a missing model exits 1 with a JSON error naming the path', async () => {
     const { code, stdout, stderr } = await loupe('predict', '--model', '/no/such/model', '--text', 'hi', '--json');
     assert.equal(code, 1);
