@@ -47,6 +47,8 @@ export class EngineClient implements vscode.Disposable {
         const p: string[] = [];
         const s = readSettings(p);
         this.reportProblems(p);
+        // Only engine settings concern the running worker.
+        if (!e.affectsConfiguration('loupe.engine')) return;
         this.supervisor.configure({ threads: s.engine.threads, maxMemoryMB: s.engine.maxMemoryMB, cacheDir: this.cacheDir }).catch((err: unknown) => this.log.error(String(err)));
       }),
     );

@@ -10,6 +10,7 @@ import type { ModelSelection } from '../modelSelection';
 import type { PredictResult } from '../protocol/workerProtocol';
 import { readSettings } from '../settings';
 import { PredictionPanel } from '../views/predictionPanel';
+import { sourceTextFrom } from '../editorSource';
 
 interface Target {
   text: string;
@@ -29,15 +30,16 @@ function isPredictArgs(v: unknown): v is PredictArgs {
 }
 
 async function targetFrom(arg: unknown): Promise<Target | null> {
-  if (arg instanceof vscode.Uri) {
-    const doc = await vscode.workspace.openTextDocument(arg);
-    return { text: doc.getText(), source: arg, offset: 0 };
-  }
-  const editor = vscode.window.activeTextEditor;
-  if (!editor) return null;
-  const sel = editor.selection;
-  if (!sel.isEmpty) return { text: editor.document.getText(sel), source: editor.document.uri, offset: editor.document.offsetAt(sel.start) };
-  return { text: editor.document.getText(), source: editor.document.uri, offset: 0 };
+  const t = await sourceTextFrom(arg);
+  return t ? { text: t.text, source: t.source, offset: t.range?.start ?? 0 } : null;
+}
+
+/** An error the user should see: a notification (with the log one click away) and the log itself. */
+async function showError(engine: EngineClient, message: string): Promise<void> {
+  engine.log.error(message);
+  if (/^Cancelled/.test(message)) return;
+  const choice = await vscode.window.showErrorMessage(`Loupe: ${message}`, 'Show Log');
+  if (choice === 'Show Log') engine.log.show();
 }
 
 export function registerPredict(context: vscode.ExtensionContext, engine: EngineClient, models: ModelSelection): vscode.Disposable {
@@ -59,8 +61,18 @@ export function registerPredict(context: vscode.ExtensionContext, engine: Engine
     );
   };
 
+  // "Run again" from a panel: the panel shows that it is working, and an error both in itself and
+  // as a notification, rather than keeping a result that no longer holds.
   const rerun = (source: vscode.Uri): void => {
-    void targetFrom(source).then((t) => (t ? run(t, models.current(), true) : undefined)).catch((e: unknown) => engine.log.error(describeError(e)));
+    const panel = PredictionPanel.find(source);
+    panel?.post({ type: 'busy', message: `Running ${models.label()}…` });
+    targetFrom(source)
+      .then((t) => (t ? run(t, models.current(), true) : undefined))
+      .catch((e: unknown) => {
+        const message = describeError(e);
+        panel?.post({ type: 'error', message: `${vscode.workspace.asRelativePath(source)}: ${message}` });
+        return showError(engine, message);
+      });
   };
 
   context.subscriptions.push(
@@ -84,12 +96,7 @@ export function registerPredict(context: vscode.ExtensionContext, engine: Engine
     try {
       return await run(target, models.current(), true);
     } catch (e) {
-      const message = describeError(e);
-      engine.log.error(message);
-      if (!/^Cancelled/.test(message)) {
-        const choice = await vscode.window.showErrorMessage(`Loupe: ${message}`, 'Show Log');
-        if (choice === 'Show Log') engine.log.show();
-      }
+      await showError(engine, describeError(e));
       return undefined;
     }
   });

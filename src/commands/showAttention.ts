@@ -13,12 +13,13 @@ import { Commands } from '../commandIds';
 import { describeError, EngineClient } from '../engineClient';
 import { resolveModelArg } from '../modelCatalog';
 import type { ModelSelection } from '../modelSelection';
-import { ATTENTION_VIEW_TYPE, viewSelection, type CharRange, type ViewOrigin, type ViewProbe, type ViewSelection } from '../protocol/attentionViewProtocol';
+import { ATTENTION_VIEW_TYPE, viewSelection, type ViewOrigin, type ViewProbe, type ViewSelection } from '../protocol/attentionViewProtocol';
 import { bool, CheckError, int, literal, obj, optional, str } from '../protocol/check';
 import { LoupeError } from '../protocol/errors';
 import type { AttentionResult } from '../protocol/workerProtocol';
 import { readSettings } from '../settings';
 import { AttentionPanel, type AttentionPanelHost } from '../views/attentionPanel';
+import { sourceTextFrom, type SourceText } from '../editorSource';
 
 export interface AttentionArgs {
   text: string;
@@ -32,28 +33,8 @@ function isAttentionArgs(v: unknown): v is AttentionArgs {
   return typeof o.text === 'string' && (o.model === undefined || typeof o.model === 'string') && (o.hideSpecial === undefined || typeof o.hideSpecial === 'boolean');
 }
 
-interface Target {
-  text: string;
-  source: vscode.Uri;
-  range: CharRange | null;
-}
-
-async function targetFrom(arg: unknown): Promise<Target | null> {
-  if (arg instanceof vscode.Uri) {
-    const doc = await vscode.workspace.openTextDocument(arg);
-    // The view opens beside the file's editor: show the file first when it is not on screen.
-    if (!vscode.window.visibleTextEditors.some((e) => e.document.uri.toString() === arg.toString())) {
-      await vscode.window.showTextDocument(doc, { preview: true, preserveFocus: false });
-    }
-    return { text: doc.getText(), source: arg, range: null };
-  }
-  const editor = vscode.window.activeTextEditor;
-  if (!editor) return null;
-  const doc = editor.document;
-  const sel = editor.selection;
-  if (!sel.isEmpty) return { text: doc.getText(sel), source: doc.uri, range: { start: doc.offsetAt(sel.start), end: doc.offsetAt(sel.end) } };
-  return { text: doc.getText(), source: doc.uri, range: null };
-}
+type Target = SourceText;
+const targetFrom = sourceTextFrom;
 
 function labelOf(source: vscode.Uri): string {
   return source.scheme === 'untitled' ? source.path : vscode.workspace.asRelativePath(source);

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { revealSourceRange } from '../editorSource';
 import {
   ATTENTION_VIEW_TYPE,
   checkViewToHost,
@@ -161,7 +162,7 @@ export class AttentionPanel {
         return;
       case 'reveal': {
         const base = this.origin.range?.start ?? 0;
-        revealRange(this.source, base + message.start, base + message.end).catch((e: unknown) => this.host.log.error(String(e)));
+        revealSourceRange(this.source, base + message.start, base + message.end).catch((e: unknown) => this.host.log.error(String(e)));
         return;
       }
       case 'exportPng':
@@ -244,15 +245,6 @@ export class AttentionPanel {
     this.probes.clear();
     for (const d of this.disposables) d.dispose();
   }
-}
-
-async function revealRange(source: vscode.Uri, start: number, end: number): Promise<void> {
-  const doc = await vscode.workspace.openTextDocument(source);
-  const visible = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === source.toString());
-  const editor = await vscode.window.showTextDocument(doc, { viewColumn: visible?.viewColumn ?? vscode.ViewColumn.One, preserveFocus: false });
-  const range = new vscode.Range(doc.positionAt(start), doc.positionAt(end));
-  editor.selection = new vscode.Selection(range.start, range.end);
-  editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
 }
 
 // ---- export ---------------------------------------------------------------------------------------

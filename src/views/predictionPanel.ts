@@ -3,6 +3,7 @@
 // a WebviewPanelSerializer (the host re-runs the prediction on request).
 
 import * as vscode from 'vscode';
+import { revealSourceRange } from '../editorSource';
 import { checkViewToHost, HostToView } from '../protocol/predictionViewProtocol';
 import type { PredictResult } from '../protocol/workerProtocol';
 import { webviewHtml, webviewOptions } from './webviewHtml';
@@ -30,6 +31,10 @@ export class PredictionPanel {
     }
     const panel = vscode.window.createWebviewPanel(PREDICTION_VIEW_TYPE, `Loupe: ${vscode.workspace.asRelativePath(source)}`, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, webviewOptions(extensionUri));
     return new PredictionPanel(panel, extensionUri, source, onRerun);
+  }
+
+  static find(source: vscode.Uri): PredictionPanel | undefined {
+    return PredictionPanel.panels.get(source.toString());
   }
 
   static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, state: unknown, onRerun: (source: vscode.Uri) => void): void {
@@ -79,19 +84,11 @@ export class PredictionPanel {
       this.ready = true;
       if (this.last) void this.panel.webview.postMessage(this.last);
     } else if (message.type === 'rerun') this.onRerun(this.source);
-    else void revealRange(this.source, this.offset + message.start, this.offset + message.end);
+    else void revealSourceRange(this.source, this.offset + message.start, this.offset + message.end);
   }
 
   private dispose(): void {
     PredictionPanel.panels.delete(this.source.toString());
     for (const d of this.disposables) d.dispose();
   }
-}
-
-async function revealRange(source: vscode.Uri, start: number, end: number): Promise<void> {
-  const doc = await vscode.workspace.openTextDocument(source);
-  const editor = await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One, preserveFocus: false });
-  const range = new vscode.Range(doc.positionAt(start), doc.positionAt(end));
-  editor.selection = new vscode.Selection(range.start, range.end);
-  editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
 }

@@ -1,8 +1,16 @@
 #!/usr/bin/env node
-// Runs the extension's integration tests (a mocha suite in the @vscode/test-electron shape: a module
-// exporting `run()`) inside a REAL VS Code: code-server's workbench + remote extension host, driven by
-// headless Debian chromium through playwright-core. See real-vscode.md in the shared docs for the recipe
-// and tools/vscode/ensure-code-server.sh for the install (run it first).
+// Runs the extension's integration tests inside a REAL VS Code: code-server's workbench + remote
+// extension host, driven by headless Debian chromium through playwright-core. See real-vscode.md in
+// the shared docs for the recipe and tools/vscode/ensure-code-server.sh for the install (run it first).
+//
+// Two phases, one profile (the same installed extension, user data and workspace copy):
+//   1. extension-host suite: a mocha suite in the @vscode/test-electron shape (a module exporting
+//      `run()`, test/vscode/suite) runs INSIDE the extension host; code-server runs with the
+//      smoke-test driver, without which the test payload is ignored.
+//   2. UI tests (test/vscode/ui/*.ui.mjs, mocha in this process): the extension used as a user
+//      would, through the workbench: explorer context menu, command palette, the webview panel,
+//      keyboard, themes, notifications, settings. A fresh code-server WITHOUT the smoke-test driver,
+//      because under the driver the workbench never shows notification toasts.
 //
 // Usage:
 //   node test/vscode/runTest.mjs [options]
@@ -12,16 +20,22 @@
 //                                        extension instead of a development path (see "vsix mode" below)
 //     --workspace <dir>                  folder copied to a temp dir and opened (default: test/vscode/workspace)
 //     --timeout <s>                      overall limit, install to exit (default 600; env LOUPE_VSCODE_TIMEOUT)
-//     --grep <regexp>, --bail            passed to the suite as LOUPE_TEST_GREP / LOUPE_TEST_BAIL
-//                                        (it also gets LOUPE_TEST_EXTENSION_ROOT: where the extension
+//     --grep <regexp>, --bail            filter / stop at the first failure, in both phases (the
+//                                        extension-host suite gets them as LOUPE_TEST_GREP / LOUPE_TEST_BAIL;
+//                                        it also gets LOUPE_TEST_EXTENSION_ROOT: where the extension
 //                                        must be loaded from: the dev path, or the profile's extensions dir)
-//     --artifacts <dir>                  on failure, copy logs and a screenshot here (env LOUPE_VSCODE_ARTIFACTS)
+//     --no-ui                            only phase 1 (the extension-host suite)
+//     --ui-only                          only phase 2 (the UI tests)
+//     --artifacts <dir>                  screenshots of the UI tests go to <dir>/ui (theme-*.png, failure-*.png);
+//                                        on failure, logs and a screenshot of the workbench go to <dir>
+//                                        (env LOUPE_VSCODE_ARTIFACTS; default <repo>/out/vscode-artifacts)
 //     --keep                             keep the temp run folder (profile, logs) and print its path
 //     --verbose                          also stream code-server's log and the page's console
 //
-// Exit code: the suite's exit code (0 = all passed), or 1 when anything else goes wrong: install failed,
-// server did not start, browser crashed, the suite never reported (payload ignored, extension host
-// dead), it reported success without running a single test, or the overall timeout hit.
+// Exit code: 0 when every test of both phases passed (known-bug tests of the UI phase count as
+// skipped), else 1: a test failed, install failed, a server did not start, the browser crashed,
+// the suite never reported (payload ignored, extension host dead), no test passed at all, or the
+// overall timeout hit.
 // It always cleans up: closes the browser, kills code-server's process group (and any process that
 // carries this run's LOUPE_VSCODE_RUN_ID in its environment), removes the vscode-ipc sockets it created
 // and the temp run folder.
@@ -79,6 +93,8 @@ try {
       grep: { type: 'string' },
       bail: { type: 'boolean', default: false },
       artifacts: { type: 'string' },
+      'no-ui': { type: 'boolean', default: false },
+      'ui-only': { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -104,7 +120,13 @@ const vsix = opts.vsix ? path.resolve(opts.vsix) : undefined;
 const devPathArg = path.resolve(opts.extensionDevelopmentPath ?? repoRoot);
 const testsPath = path.resolve(opts.extensionTestsPath ?? path.join(repoRoot, 'out/test/vscode/suite/index.js'));
 const workspaceSrc = path.resolve(opts.workspace ?? path.join(here, 'workspace'));
-const artifactsDir = opts.artifacts ?? process.env.LOUPE_VSCODE_ARTIFACTS;
+const artifactsDir = path.resolve(opts.artifacts ?? process.env.LOUPE_VSCODE_ARTIFACTS ?? path.join(repoRoot, 'out', 'vscode-artifacts'));
+if (opts['no-ui'] && opts['ui-only']) {
+  console.error('runTest: --no-ui and --ui-only exclude each other');
+  process.exit(2);
+}
+const runHostPhase = !opts['ui-only'];
+const runUiPhase = !opts['no-ui'];
 const chromiumPath = process.env.LOUPE_CHROMIUM ?? '/usr/bin/chromium';
 
 function readPathsEnv() {
@@ -130,7 +152,8 @@ let server; // ChildProcess of code-server (leader of its own process group)
 let serverExited = false;
 let serverLogFile;
 let context; // playwright BrowserContext
-let page;
+let page; // the workbench page of the current phase
+let watchdog = null; // ChildProcess that kills the server's group if this runner dies
 let cleanedUp = false;
 let phase = 'checking the set-up';
 const ipcBefore = listIpcSockets();
@@ -200,6 +223,9 @@ function childEnv() {
   // The suite reads these inside the extension host (which inherits the server's environment).
   if (opts.grep) env.LOUPE_TEST_GREP = opts.grep;
   else delete env.LOUPE_TEST_GREP;
+  // --grep also filters the UI tests: the in-host suite may then match nothing, which is fine.
+  if (opts.grep && runUiPhase) env.LOUPE_TEST_ALLOW_NO_MATCH = '1';
+  else delete env.LOUPE_TEST_ALLOW_NO_MATCH;
   if (opts.bail) env.LOUPE_TEST_BAIL = '1';
   // Where the extension under test must have been loaded from (the suite checks it).
   env.LOUPE_TEST_EXTENSION_ROOT = vsix ? path.join(runDir, 'extensions') : devPathArg;
@@ -314,7 +340,6 @@ function syncEmergencyCleanup() {
 process.on('exit', syncEmergencyCleanup);
 
 async function saveArtifacts(reason) {
-  if (!artifactsDir) return;
   try {
     fs.mkdirSync(artifactsDir, { recursive: true });
     if (page) await page.screenshot({ path: path.join(artifactsDir, 'workbench.png'), timeout: 5000 }).catch(() => {});
@@ -351,7 +376,7 @@ async function main() {
   check(node24 && fs.existsSync(node24), `Node 24 not found (LOUPE_NODE24 or ${pathsEnv.file}): run tools/vscode/ensure-code-server.sh first`);
   check(csEntry && fs.existsSync(csEntry), `code-server not found (LOUPE_CODE_SERVER_ENTRY or ${pathsEnv.file}): run tools/vscode/ensure-code-server.sh first`);
   check(fs.existsSync(chromiumPath), `${chromiumPath} not found: apt-get install chromium (tools/vscode/ensure-code-server.sh does it)`);
-  check(fs.existsSync(testsPath), `tests not found: ${testsPath} (compile them: npm run compile-tests)`);
+  if (runHostPhase) check(fs.existsSync(testsPath), `tests not found: ${testsPath} (compile them: npm run compile-tests)`);
   check(fs.existsSync(workspaceSrc), `workspace fixture not found: ${workspaceSrc}`);
   if (vsix) check(fs.existsSync(vsix), `vsix not found: ${vsix}`);
   else check(fs.existsSync(path.join(devPathArg, 'package.json')), `no package.json in extensionDevelopmentPath ${devPathArg}`);
@@ -384,16 +409,20 @@ async function main() {
         'chat.disableAIFeatures': true,
         'git.enabled': false,
         'workbench.tips.enabled': false,
+        // More room for the editors in the UI tests (the chat view would take the right side).
+        'workbench.secondarySideBar.defaultVisibility': 'hidden',
       },
       null,
       2,
     ),
   );
-  const port = await freePort();
+  // The config for --install-extension (each server gets its own, with a fresh port).
   const cfg = path.join(runDir, 'config.yaml');
-  fs.writeFileSync(cfg, `bind-addr: 127.0.0.1:${port}\nauth: none\ncert: false\n`);
+  fs.writeFileSync(cfg, `bind-addr: 127.0.0.1:0\nauth: none\ncert: false\n`);
   serverLogFile = path.join(runDir, 'code-server.log');
-  log(`run folder ${runDir}, port ${port}, mode ${vsix ? `vsix (${vsix})` : `development (${devPathArg})`}`);
+  log(`run folder ${runDir}, mode ${vsix ? `vsix (${vsix})` : `development (${devPathArg})`}, phases: ${[runHostPhase && 'extension host', runUiPhase && 'ui'].filter(Boolean).join(' + ')}`);
+  // Failure artifacts of an earlier run in the same folder would mislead.
+  for (const f of ['workbench.png', 'reason.txt', 'code-server.log', 'vscode-logs']) fs.rmSync(path.join(artifactsDir, f), { recursive: true, force: true });
 
   // vsix mode: install into this fresh profile.
   let devPath = devPathArg;
@@ -415,81 +444,7 @@ async function main() {
     devPath = path.join(runDir, 'no-dev-extension'); // see "vsix mode" in the header
   }
 
-  // Start code-server in its own process group (detached = setsid).
-  phase = 'starting code-server';
-  const logFd = fs.openSync(serverLogFile, 'a');
-  server = spawn(
-    node24,
-    [
-      ...csArgs(cfg),
-      '--disable-telemetry',
-      '--disable-update-check',
-      '--disable-workspace-trust',
-      '--disable-getting-started-override',
-      '--ignore-last-opened',
-      '--reconnection-grace-time',
-      '10',
-      '--vscode-option',
-      'enable-smoke-test-driver',
-      workspace,
-    ],
-    { detached: true, stdio: ['ignore', logFd, logFd], env: childEnv() },
-  );
-  fs.closeSync(logFd);
-  // If this runner dies without cleaning up (SIGKILL, OOM), a tiny watchdog outside the group sees
-  // its stdin close, kills the server's process group and removes the run folder.
-  const watchdogScript = [
-    'const [pgid, dir, keep] = process.argv.slice(1);',
-    'process.stdin.resume();',
-    "process.stdin.on('close', () => {",
-    "  try { process.kill(-Number(pgid), 'SIGKILL'); } catch {}",
-    "  setTimeout(() => { if (keep !== '1') { try { require('fs').rmSync(dir, { recursive: true, force: true }); } catch {} } process.exit(0); }, 1000);",
-    '});',
-  ].join('\n');
-  const watchdog = spawn(process.execPath, ['-e', watchdogScript, String(server.pid), runDir, opts.keep ? '1' : '0'], {
-    detached: true,
-    stdio: ['pipe', 'ignore', 'ignore'],
-  });
-  watchdog.unref();
-  watchdog.stdin.unref?.();
-  let serverExit;
-  const serverExitPromise = new Promise((resolve) => {
-    server.on('exit', (code, signal) => {
-      serverExited = true;
-      serverExit = `code ${code} signal ${signal}`;
-      resolve(serverExit);
-    });
-    server.on('error', (err) => {
-      serverExited = true;
-      serverExit = err.message;
-      resolve(serverExit);
-    });
-  });
-  let logTailer;
-  if (opts.verbose) {
-    let offset = 0;
-    logTailer = setInterval(() => {
-      try {
-        const buf = fs.readFileSync(serverLogFile);
-        if (buf.length > offset) process.stderr.write(buf.subarray(offset).toString('utf8').replace(/^/gm, '[code-server] '));
-        offset = buf.length;
-      } catch {
-        /* not yet */
-      }
-    }, 500);
-  }
-
-  const base = `http://127.0.0.1:${port}`;
-  const startBy = Date.now() + 90_000;
-  for (;;) {
-    if (serverExited) throw new Failure(`code-server exited while starting (${serverExit})`);
-    if ((await httpStatus(`${base}/healthz`)) === 200) break;
-    if (Date.now() > startBy) throw new Failure('code-server did not answer /healthz within 90 s');
-    await sleep(250);
-  }
-  log(`code-server is up (pid ${server.pid})`);
-
-  // Browser.
+  // Browser (one for both phases).
   phase = 'starting chromium';
   context = await chromium.launchPersistentContext(path.join(runDir, 'browser'), {
     executablePath: chromiumPath,
@@ -508,14 +463,161 @@ async function main() {
       '--disable-dev-shm-usage',
     ],
   });
-  page = context.pages()[0] ?? (await context.newPage());
+
+  const results = [];
+  if (runHostPhase) {
+    const r = await hostPhase({ devPath, workspace });
+    results.push(r);
+    if (runUiPhase && opts.bail && r.code !== 0) {
+      log('--bail: the extension-host suite failed, the UI tests are not run');
+    }
+  }
+  if (runUiPhase && !(opts.bail && results.some((r) => r.code !== 0))) {
+    if (runHostPhase) {
+      phase = 'stopping the first code-server';
+      await closePage();
+      await stopServer();
+    }
+    results.push(await uiPhase({ workspace, devPath }));
+  }
+
+  const passed = results.reduce((s, r) => s + r.passed, 0);
+  const failed = results.reduce((s, r) => s + r.failed, 0);
+  const skipped = results.reduce((s, r) => s + r.pending, 0);
+  const code = results.some((r) => r.code !== 0) ? 1 : 0;
+  const detail = results.map((r) => `${r.name} ${r.passed} passed${r.failed ? ` ${r.failed} failed` : ''}${r.pending ? ` ${r.pending} skipped` : ''}`).join('; ');
+  const summary = `${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''} (${detail})`;
+  if (code === 0 && !(passed > 0)) {
+    throw new Failure(`the suites exited 0 but no test passed (${summary}): did they run at all?`);
+  }
+  return { code, summary };
+}
+
+/**
+ * Starts code-server on a fresh port in its own process group (detached = setsid), with a watchdog
+ * that kills the group if this runner dies without cleaning up. Sets the globals server,
+ * serverExited, watchdog. Returns { base, exitPromise }.
+ */
+async function startServer({ workspace, smokeTestDriver }) {
+  phase = 'starting code-server';
+  const port = await freePort();
+  const cfg = path.join(runDir, `config-${port}.yaml`);
+  fs.writeFileSync(cfg, `bind-addr: 127.0.0.1:${port}\nauth: none\ncert: false\n`);
+  const logFd = fs.openSync(serverLogFile, 'a');
+  fs.writeSync(logFd, `\n===== code-server on port ${port}${smokeTestDriver ? ' (smoke-test driver)' : ''} =====\n`);
+  serverExited = false;
+  const srv = spawn(
+    node24,
+    [
+      ...csArgs(cfg),
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--disable-workspace-trust',
+      '--disable-getting-started-override',
+      '--ignore-last-opened',
+      '--reconnection-grace-time',
+      '10',
+      ...(smokeTestDriver ? ['--vscode-option', 'enable-smoke-test-driver'] : []),
+      workspace,
+    ],
+    { detached: true, stdio: ['ignore', logFd, logFd], env: childEnv() },
+  );
+  server = srv;
+  fs.closeSync(logFd);
+  // If this runner dies without cleaning up (SIGKILL, OOM), a tiny watchdog outside the group sees
+  // its stdin close, kills the server's process group and removes the run folder.
+  const watchdogScript = [
+    'const [pgid, dir, keep] = process.argv.slice(1);',
+    'process.stdin.resume();',
+    "process.stdin.on('close', () => {",
+    "  try { process.kill(-Number(pgid), 'SIGKILL'); } catch {}",
+    "  setTimeout(() => { if (keep !== '1') { try { require('fs').rmSync(dir, { recursive: true, force: true }); } catch {} } process.exit(0); }, 1000);",
+    '});',
+  ].join('\n');
+  watchdog = spawn(process.execPath, ['-e', watchdogScript, String(srv.pid), runDir, opts.keep ? '1' : '0'], {
+    detached: true,
+    stdio: ['pipe', 'ignore', 'ignore'],
+  });
+  watchdog.unref();
+  watchdog.stdin.unref?.();
+  const exitPromise = new Promise((resolve) => {
+    srv.on('exit', (code, signal) => {
+      if (server === srv) serverExited = true;
+      resolve(`code ${code} signal ${signal}`);
+    });
+    srv.on('error', (err) => {
+      if (server === srv) serverExited = true;
+      resolve(err.message);
+    });
+  });
+  let exitReason;
+  exitPromise.then((why) => (exitReason = why));
+
+  const base = `http://127.0.0.1:${port}`;
+  const startBy = Date.now() + 90_000;
+  for (;;) {
+    if (serverExited) throw new Failure(`code-server exited while starting (${exitReason})`);
+    if ((await httpStatus(`${base}/healthz`)) === 200) break;
+    if (Date.now() > startBy) throw new Failure('code-server did not answer /healthz within 90 s');
+    await sleep(250);
+  }
+  log(`code-server is up (pid ${srv.pid}, port ${port}${smokeTestDriver ? ', smoke-test driver on' : ''})`);
+  return { base, exitPromise };
+}
+
+async function stopServer() {
+  await killServer();
+  // The server is gone: its watchdog has nothing left to guard (and must not kill a reused pgid).
+  try {
+    watchdog?.kill('SIGKILL');
+  } catch {
+    /* gone */
+  }
+  watchdog = null;
+  server = null;
+}
+
+async function closePage() {
+  if (!page) return;
+  const p = page;
+  page = null;
+  await Promise.race([p.close({ runBeforeUnload: false }).catch(() => {}), sleep(5_000)]);
+}
+
+/** Rejects (Failure) when the page crashes or closes, or the server exits; `done()` stops watching. */
+function watchForTrouble(p, exitPromise, what) {
+  let active = true;
+  const promise = new Promise((_, reject) => {
+    p.on('crash', () => active && reject(new Failure(`the workbench page crashed ${what}`)));
+    p.on('close', () => active && reject(new Failure(`the workbench page closed ${what}`)));
+    exitPromise.then((why) => active && reject(new Failure(`code-server exited ${what} (${why})`)));
+  });
+  promise.catch(() => {});
+  return { promise, done: () => (active = false) };
+}
+
+function attachPageLogging(p) {
+  if (opts.verbose) p.on('console', (msg) => process.stderr.write(`[page ${msg.type()}] ${msg.text()}\n`));
+  p.on('pageerror', (err) => {
+    if (opts.verbose) process.stderr.write(`[page error] ${err.message}\n`);
+  });
+}
+
+// ------------------------------------------------------------------------------------------ phase 1
+/** The mocha suite inside the extension host (extensionTestsPath), as @vscode/test-electron runs it. */
+async function hostPhase({ devPath, workspace }) {
+  log('phase 1: the extension-host suite');
+  const { base, exitPromise } = await startServer({ workspace, smokeTestDriver: true });
+  page = await context.newPage();
+  for (const other of context.pages()) if (other !== page) await other.close().catch(() => {});
+  const thisPage = page;
 
   // What the suite reports.
   let passing;
   let failing;
   let pending;
   let resolveExit;
-  const exitPromise = new Promise((r) => (resolveExit = r));
+  const exitCodePromise = new Promise((r) => (resolveExit = r));
   const onLine = (line) => {
     let m;
     if ((m = /^\s*(\d+) passing\b/.exec(line))) passing = Number(m[1]);
@@ -524,65 +626,88 @@ async function main() {
   };
   // Everything the workbench logs arrives here: the extension host's console (so mocha's output) and
   // the workbench's own chatter, which is muted unless --verbose.
-  await page.exposeFunction('codeAutomationLog', (level, args) => {
+  await thisPage.exposeFunction('codeAutomationLog', (level, args) => {
     const text = Array.isArray(args) ? util.format(...args) : String(args);
     if (!opts.verbose && WORKBENCH_NOISE.some((re) => re.test(text))) return;
     process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
     for (const line of text.split('\n')) onLine(line);
   });
-  await page.exposeFunction('codeAutomationExit', (code) => {
+  await thisPage.exposeFunction('codeAutomationExit', (code) => {
     resolveExit(Number.isInteger(Number(code)) ? Number(code) : 1);
   });
-  const browserProblemPromise = new Promise((resolve) => {
-    page.on('crash', () => resolve('the workbench page crashed'));
-    page.on('close', () => resolve('the workbench page closed before the suite reported'));
-  });
-  if (opts.verbose) {
-    page.on('console', (msg) => process.stderr.write(`[page ${msg.type()}] ${msg.text()}\n`));
-  }
-  page.on('pageerror', (err) => {
-    if (opts.verbose) process.stderr.write(`[page error] ${err.message}\n`);
-  });
+  attachPageLogging(thisPage);
+  const trouble = watchForTrouble(thisPage, exitPromise, 'before the suite reported');
 
   const payload = [
-    ['extensionDevelopmentPath', remoteUri(port, devPath)],
-    ['extensionTestsPath', remoteUri(port, testsPath.replace(/\.js$/, ''))],
+    ['extensionDevelopmentPath', remoteUri(new URL(base).port, devPath)],
+    ['extensionTestsPath', remoteUri(new URL(base).port, testsPath.replace(/\.js$/, ''))],
   ];
   const url = `${base}/?${new URLSearchParams({ folder: workspace, payload: JSON.stringify(payload) })}`;
   phase = 'loading the workbench';
   log(`opening the workbench; tests: ${testsPath}`);
-  await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 60_000 });
+  await thisPage.goto(url, { waitUntil: 'domcontentloaded', timeout: 60_000 });
   // With the smoke-test driver on, the workbench registers window.driver; without it the payload is
   // silently ignored and the tests never run.
-  const driverReady = page
+  const driverReady = thisPage
     .waitForFunction(() => typeof globalThis.driver !== 'undefined', null, { timeout: 60_000 })
     .then(() => true, () => false);
-  const early = await Promise.race([driverReady, exitPromise.then(() => true)]);
+  const early = await Promise.race([driverReady, exitCodePromise.then(() => true)]);
   if (!early) {
     throw new Failure('the workbench did not register its smoke-test driver within 60 s: the test payload would be ignored (code-server too old, or --vscode-option enable-smoke-test-driver not honoured)');
   }
   phase = 'waiting for the suite to report (it never did)';
   log('workbench loaded; waiting for the suite to report');
 
-  const code = await Promise.race([
-    exitPromise,
-    serverExitPromise.then((why) => {
-      throw new Failure(`code-server exited before the suite reported (${why})`);
-    }),
-    browserProblemPromise.then((why) => {
-      throw new Failure(why);
-    }),
-  ]);
-  if (logTailer) clearInterval(logTailer);
+  const code = await Promise.race([exitCodePromise, trouble.promise]);
+  trouble.done();
   log(`suite reported exit code ${code}`);
-
   // A failed run with no failing test counted (the suite threw, the host died) counts as one failure.
   const failed = code !== 0 && !failing ? 1 : (failing ?? 0);
-  const summary = `${passing ?? 0} passed, ${failed} failed${pending ? `, ${pending} skipped` : ''}`;
-  if (code === 0 && !(passing > 0)) {
-    throw new Failure(`the suite exited 0 but no test passed (${summary}): did it run at all?`);
+  return { name: 'extension host', code, passed: passing ?? 0, failed, pending: pending ?? 0 };
+}
+
+// ------------------------------------------------------------------------------------------ phase 2
+/**
+ * The UI tests (test/vscode/ui/*.ui.mjs): the extension used through the workbench as a user would.
+ * A fresh code-server on the same profile, WITHOUT the smoke-test driver: with it on, the workbench
+ * never shows notification toasts (NotificationsToasts skips them under the driver).
+ */
+async function uiPhase({ workspace, devPath }) {
+  log('phase 2: the UI tests (test/vscode/ui, the workbench driven as a user)');
+  if (!vsix) {
+    // Development mode. Without the smoke-test driver the workbench ignores an
+    // extensionDevelopmentPath payload, so the repo goes into the profile's extensions folder as a
+    // symlink, as if installed: with no extensions.json there (phase 1 wrote an empty one; nothing
+    // is installed in this profile in development mode), the server scans the folder on start and
+    // registers it. Removing the run folder unlinks it and never follows it (fs.rmSync does not
+    // follow symlinks).
+    const pkg = JSON.parse(fs.readFileSync(path.join(devPath, 'package.json'), 'utf8'));
+    const link = path.join(runDir, 'extensions', `${pkg.publisher}.${pkg.name}-${pkg.version}`);
+    if (!fs.existsSync(link)) fs.symlinkSync(devPath, link, 'dir');
+    fs.rmSync(path.join(runDir, 'extensions', 'extensions.json'), { force: true });
   }
-  return { code, summary };
+  const { base, exitPromise } = await startServer({ workspace, smokeTestDriver: false });
+  page = await context.newPage();
+  for (const other of context.pages()) if (other !== page) await other.close().catch(() => {});
+  const thisPage = page;
+  thisPage.setDefaultTimeout(30_000);
+  attachPageLogging(thisPage);
+  const trouble = watchForTrouble(thisPage, exitPromise, 'during the UI tests');
+  phase = 'loading the workbench for the UI tests';
+  await thisPage.goto(`${base}/?${new URLSearchParams({ folder: workspace })}`, { waitUntil: 'domcontentloaded', timeout: 60_000 });
+
+  const shotsDir = path.join(artifactsDir, 'ui');
+  fs.rmSync(shotsDir, { recursive: true, force: true });
+  phase = 'running the UI tests';
+  const { runUiTests } = await import('./ui/index.mjs');
+  const r = await Promise.race([
+    runUiTests({ page: thisPage, context, origin: base, workspace, shotsDir, grep: opts.grep, bail: opts.bail }),
+    trouble.promise,
+  ]);
+  trouble.done();
+  log(`UI tests: ${r.passed} passed, ${r.failed} failed, ${r.pending} skipped; screenshots in ${shotsDir}`);
+  // None ran and none matched --grep is fine when the other phase ran tests; main() checks the total.
+  return { name: 'ui', code: r.failed > 0 ? 1 : 0, passed: r.passed, failed: r.failed, pending: r.pending };
 }
 
 // ------------------------------------------------------------------------------------------ driver

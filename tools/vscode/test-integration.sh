@@ -3,12 +3,16 @@
 #   1. tools/vscode/ensure-code-server.sh   (Node 24 + code-server + chromium, cached outside the repo)
 #   2. npm run package                       (build + platform .vsix), unless --vsix is given
 #   3. npm run compile-tests                 (only when out/test/vscode/suite is missing or stale)
-#   4. node test/vscode/runTest.mjs --vsix   (installs the .vsix into a fresh profile and runs the suite)
+#   4. node test/vscode/runTest.mjs --vsix   (installs the .vsix into a fresh profile, then runs
+#        phase 1: the mocha suite inside the extension host (test/vscode/suite), and
+#        phase 2: the UI tests (test/vscode/ui/*.ui.mjs, plain .mjs, not compiled): the extension used
+#                 through the workbench as a user would; screenshots in out/vscode-artifacts/ui)
 #
 # Usage: tools/vscode/test-integration.sh [--vsix file.vsix] [--dev] [runTest.mjs options...]
 #   --vsix FILE  test this package instead of building one
 #   --dev        test the repo as extensionDevelopmentPath instead of a .vsix (builds, no packaging)
-#   anything else goes to test/vscode/runTest.mjs (--grep, --bail, --timeout, --keep, --verbose, ...)
+#   anything else goes to test/vscode/runTest.mjs (--grep, --bail, --no-ui, --ui-only, --artifacts,
+#   --timeout, --keep, --verbose, ...)
 # Works non-interactively (CI=true, no stdin, root). Exit code: the suite's.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -26,7 +30,7 @@ while [ $# -gt 0 ]; do
     --vsix) [ $# -ge 2 ] || die "--vsix needs a file"; VSIX="$2"; shift 2 ;;
     --vsix=*) VSIX="${1#--vsix=}"; shift ;;
     --dev) DEV=1; shift ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) RUN_ARGS+=("$1"); shift ;;
   esac
 done

@@ -1,6 +1,7 @@
 // What every method works on: the text's ids, which positions may be perturbed (the features), the
 // fixed continuation after them, how the output is read, and f(x). Builds the perturbed id rows.
 
+import { LoupeError } from '../../../protocol/errors';
 import type { TokenSpan } from '../../../protocol/workerProtocol';
 import type { Readout, Row } from './runner';
 
@@ -17,6 +18,8 @@ export interface Problem {
   fx: number;
   /** Seed of this step's random choices. */
   seed: number;
+  /** The id a row with every token deleted is run as (a BOS/EOS token), or null when there is none. */
+  emptyRow: number | null;
 }
 
 /**
@@ -33,6 +36,14 @@ export function maskedRow(p: Problem, present: (k: number) => boolean, replaceme
     if (!absent.has(pos)) ids.push(id);
     else if (replacement !== null) ids.push(replacement);
   });
+  if (ids.length === 0) {
+    // Every token deleted: a model cannot run on nothing; it runs on the start-of-text token, as a
+    // language model does when it generates without a prompt.
+    if (p.emptyRow === null) {
+      throw new LoupeError('BAD_REQUEST', 'Deleting every token leaves nothing to run, and the tokenizer has no BOS/EOS token to stand for an empty text: choose a replacement baseline (pad, mask or unk).');
+    }
+    ids.push(p.emptyRow);
+  }
   const prefixLen = ids.length;
   return { ids: ids.concat(p.continuation), prefixLen };
 }

@@ -62,7 +62,8 @@ export class Runner {
   private readonly outputName: string;
   private readonly padId: number;
   private readonly causal: boolean;
-  private embedSession: EmbeddingSession | null = null;
+  private embedSession: { path: string; stat: fs.Stats; embedding: WordEmbedding; hidden: number } | null = null;
+  private readonly stat: fs.Stats;
 
   constructor(
     readonly model: LoadedModel,
@@ -78,6 +79,16 @@ export class Runner {
     checkTextInputs(model.entry.inputs, model.config, file);
     this.padId = baselineTokens(model.tokenizer!).pad ?? 0;
     this.causal = model.info.task === 'causal-lm';
+    this.stat = fs.statSync(file);
+  }
+
+  /**
+   * The model's session, through the session cache rather than `model.entry`: the cache holds a few
+   * sessions and may have released this one (other models, rewritten copies) since the model was
+   * loaded; a released session is opened again.
+   */
+  private session(): Promise<SessionEntry> {
+    return getSession(this.model.info.onnxFile, this.stat, this.env.threads);
   }
 
   private batchSize(len: number): number {
@@ -127,7 +138,7 @@ export class Runner {
   /** The full output vector of a row at the position that predicts the first target token (class logits, or vocabulary logits). */
   async logits(row: Row): Promise<Float64Array> {
     const feeds = textFeeds(this.model.entry.inputs, [row.ids], this.padId, this.model.config, this.model.info.onnxFile);
-    const t = await this.run(this.model.entry, feeds, 1);
+    const t = await this.run(await this.session(), feeds, 1);
     return Float64Array.from(this.reader(t, 1)(0, row.prefixLen - 1));
   }
 
@@ -146,24 +157,25 @@ export class Runner {
         this.model.config,
         this.model.info.onnxFile,
       );
-      const read = this.reader(await this.run(this.model.entry, feeds, batch.length), batch.length);
+      const read = this.reader(await this.run(await this.session(), feeds, batch.length), batch.length);
       batch.forEach((rowIndex, b) => (out[rowIndex] = this.value((p) => read(b, p), rows[rowIndex]!, r)));
     }
     return out;
   }
 
-  /** The rewritten model whose word embeddings are an input (written once into the cache). */
+  /** The rewritten model whose word embeddings are an input (written once into the cache), and its session. */
   async embeddings(): Promise<EmbeddingSession> {
-    if (this.embedSession) return this.embedSession;
-    const file = this.model.info.onnxFile;
-    const emb = findWordEmbedding(this.model.facts.graph, file);
-    const rewritten = embeddingModel(file, this.model.info.sha256, emb, this.model.facts.graph.externalFiles, this.env.cacheDir);
-    const entry = await getSession(rewritten.path, fs.statSync(rewritten.path), this.env.threads);
-    const c = this.model.config;
-    const hidden = rewritten.weightDims?.[1] ?? (c.headDim !== null && c.numHeads !== null ? c.headDim * c.numHeads : null);
-    if (hidden === null) throw new LoupeError('UNSUPPORTED', `The width of the word embeddings of ${path.basename(file)} is unknown (no initializer, no config).`, { file });
-    this.embedSession = { entry, embedding: emb, hidden };
-    return this.embedSession;
+    if (!this.embedSession) {
+      const file = this.model.info.onnxFile;
+      const emb = findWordEmbedding(this.model.facts.graph, file);
+      const rewritten = embeddingModel(file, this.model.info.sha256, emb, this.model.facts.graph.externalFiles, this.env.cacheDir);
+      const c = this.model.config;
+      const hidden = rewritten.weightDims?.[1] ?? (c.headDim !== null && c.numHeads !== null ? c.headDim * c.numHeads : null);
+      if (hidden === null) throw new LoupeError('UNSUPPORTED', `The width of the word embeddings of ${path.basename(file)} is unknown (no initializer, no config).`, { file });
+      this.embedSession = { path: rewritten.path, stat: fs.statSync(rewritten.path), embedding: emb, hidden };
+    }
+    const e = this.embedSession;
+    return { entry: await getSession(e.path, e.stat, this.env.threads), embedding: e.embedding, hidden: e.hidden };
   }
 
   /** The word embeddings of each id row (all rows the same length), as the model's own Gather computes them: [len × hidden] each. */
@@ -215,7 +227,7 @@ export class Runner {
       const E = new Float32Array(n * per);
       for (let b = 0; b < n; b++) fill(start + b, E.subarray(b * per, (b + 1) * per));
       const feeds = { ...idFeeds!, [s.embedding.tensor]: new ort.Tensor('float32', E, [n, len, s.hidden]) };
-      const read = this.reader(await this.run(s.entry, feeds, n), n);
+      const read = this.reader(await this.run((await this.embeddings()).entry, feeds, n), n);
       for (let b = 0; b < n; b++) out[start + b] = this.value((p) => read(b, p), row, r);
     }
     return out;

@@ -11,12 +11,16 @@ export interface BaselineTokens {
   pad: number | null;
   mask: number | null;
   unk: number | null;
+  /** What a text with every token deleted is run as: the BOS token, else the EOS token (GPT-2's <|endoftext|>). */
+  empty: number | null;
 }
 
-const SPELLINGS: Record<keyof BaselineTokens, string[]> = {
+const SPELLINGS: Record<'pad' | 'mask' | 'unk' | 'bos' | 'eos', string[]> = {
   pad: ['[PAD]', '<pad>', '<|pad|>', '<|padding|>'],
   mask: ['[MASK]', '<mask>', '<|mask|>'],
   unk: ['[UNK]', '<unk>', '<|unk|>'],
+  bos: ['[BOS]', '<s>', '<|begin_of_text|>', '<|startoftext|>', '<|endoftext|>'],
+  eos: ['[EOS]', '</s>', '<|end_of_text|>', '<|endoftext|>'],
 };
 
 function configured(value: unknown): string | null {
@@ -37,7 +41,7 @@ export function baselineTokens(tokenizer: TextTokenizer): BaselineTokens {
   } catch {
     config = {};
   }
-  const find = (kind: keyof BaselineTokens): number | null => {
+  const find = (kind: keyof typeof SPELLINGS): number | null => {
     const named = configured(config[`${kind}_token`]);
     for (const t of named ? [named] : SPELLINGS[kind]) {
       const id = tokenizer.tokenToId(t);
@@ -45,7 +49,7 @@ export function baselineTokens(tokenizer: TextTokenizer): BaselineTokens {
     }
     return null;
   };
-  const found = { pad: find('pad'), mask: find('mask'), unk: find('unk') };
+  const found = { pad: find('pad'), mask: find('mask'), unk: find('unk'), empty: find('bos') ?? find('eos') };
   // GPT-2-style vocabularies name <|endoftext|> as their unknown token too; it is no "unknown word".
   const eos = configured(config.eos_token);
   if (eos !== null && found.unk !== null && found.unk === tokenizer.tokenToId(eos)) found.unk = null;

@@ -158,6 +158,8 @@ export interface AttributionStep {
   fit: FitInfo | null;
   faithfulness: Faithfulness | null;
   words: WordScore[] | null;
+  /** What a user should know about these numbers (e.g. an IG integral that did not converge). */
+  warnings: string[];
 }
 
 export interface AttributionParameters {
