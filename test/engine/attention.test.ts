@@ -58,6 +58,23 @@ describe('attention equals the PyTorch reference', () => {
   }
 });
 
+describe('attention on other export shapes equals PyTorch', () => {
+  // token_type_ids; a decoder fed position_ids and an empty past; a merged decoder's use_cache_branch;
+  // Llama-style RoPE, RMSNorm and grouped-query attention; external data.
+  for (const name of ['bert-token-type', 'decoder-past', 'decoder-merged', 'gqa-past', 'external-data']) {
+    test(name, async () => {
+      const dir = path.join(TEST_FIXTURES, 'models', name);
+      const refs = readJson<{ references: { text: string; input_ids: number[]; attentions: Nested }[] }>(path.join(dir, 'reference.json')).references;
+      for (const r of refs) {
+        const result = await engine('attention', { model: { path: dir }, text: r.text });
+        assert.deepEqual(result.tokens.map((t) => t.id), r.input_ids);
+        const diff = maxDiff(result.attention, r.attentions);
+        assert.ok(diff < 1e-5, `${name} "${r.text}": max |Δ| = ${diff}`);
+      }
+    });
+  }
+});
+
 describe('attention on other export shapes', () => {
   test('a model with external data', async () => {
     const result = await engine('attention', { model: { path: path.join(TEST_FIXTURES, 'models', 'external-data') }, text: 'The movie was great.' });
