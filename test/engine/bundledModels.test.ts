@@ -10,7 +10,7 @@ import { textFeeds } from '../../src/engine/inference/feeds';
 import { logSumExp } from '../../src/engine/inference/math';
 import { loadModel } from '../../src/engine/model/loadModel';
 import { bundledModels } from '../../src/modelCatalog';
-import { engine, MODELS, readJson } from '../helpers';
+import { copyModel, engine, MODELS, readJson } from '../helpers';
 
 const model = (name: string): string => path.join(MODELS, name);
 
@@ -81,6 +81,21 @@ describe('bundled demo models', () => {
     assert.equal(p.top.length, 5);
     assert.equal(p.generated?.tokens.length, 5);
     assert.equal(p.generated!.tokens[0]!.id, p.top[0]!.id);
+  });
+
+  test('a sidecar <model>.loupe.json wins over metadata_props; without either, names are generic', async () => {
+    const dir = copyModel(model('breast-cancer'), 'sidecar');
+    const sidecar = path.join(dir, 'model.loupe.json');
+    const meta = readJson<{ featureNames: string[]; labels: string[] }>(sidecar);
+    fs.writeFileSync(sidecar, JSON.stringify({ ...meta, labels: ['M', 'B'] }));
+    const info = await engine('describe', { model: { path: dir } });
+    assert.deepEqual(info.labels, ['M', 'B']);
+    assert.equal(info.featureNames?.[0], 'mean radius');
+    // The single .onnx file alone still carries its names in metadata_props.
+    fs.rmSync(sidecar);
+    const alone = await engine('describe', { model: { path: path.join(dir, 'model.onnx') } });
+    assert.deepEqual(alone.labels, ['malignant', 'benign']);
+    assert.equal(alone.format, 'onnx-file');
   });
 
   test('breast-cancer: a tabular classifier with feature names from metadata, ≥ 93% accuracy on heldout.csv', async () => {
