@@ -5,6 +5,7 @@
 //  4. a forward with attention outputs against a plain forward
 //  5. rewriting and caching a 300 MB model (time and memory)
 //  6. peak worker memory (VmHWM)
+//  7. the attention heatmap's render time for a 512-token layer in Chromium (heatmapRender.ts)
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -16,6 +17,7 @@ import { readOnnxFacts } from '../../src/engine/model/onnxFile';
 import { defaultModelPath, resolveModelArg } from '../../src/modelCatalog';
 import { workerEntry } from '../../src/packageRoot';
 import { WorkerSupervisor } from '../../src/worker/supervisor';
+import { benchHeatmapRender } from './heatmapRender';
 
 const args = process.argv.slice(2);
 const modelArg = args.includes('--model') ? args[args.indexOf('--model') + 1] : undefined;
@@ -116,6 +118,9 @@ async function main(): Promise<void> {
   const peak = pid !== undefined ? peakMemoryMB(pid) : null;
   console.log(`peak worker memory (VmHWM):     ${peak !== null ? `${fmt(peak, 0)} MB` : 'not available on this platform'}`);
   await engine.dispose();
+
+  // 7. Heatmap render time in Chromium.
+  await benchHeatmapRender();
 }
 
 function feeds1(row: number[]): Record<string, ort.Tensor> {
