@@ -56,8 +56,11 @@ function filesKey(files: ModelFiles, ref: ModelRef, threads: number): string {
   return [...parts, ref.task ?? '', threads].join('|');
 }
 
-/** Loads a model, or returns the one loaded before if none of its files changed. */
-export function loadModel(ref: ModelRef, threads: number): Promise<LoadedModel> {
+/**
+ * Loads a model, or returns the one loaded before if none of its files changed. Its session is
+ * looked up again each time: the session cache may have released it for other models meanwhile.
+ */
+export async function loadModel(ref: ModelRef, threads: number): Promise<LoadedModel> {
   const files = locateModel(ref);
   const key = filesKey(files, ref, threads);
   let hit = loaded.get(key);
@@ -67,7 +70,9 @@ export function loadModel(ref: ModelRef, threads: number): Promise<LoadedModel> 
     loaded.set(key, hit);
     hit.catch(() => loaded.delete(key));
   }
-  return hit;
+  const model = await hit;
+  const entry = await getSession(model.info.onnxFile, fs.statSync(model.info.onnxFile), threads);
+  return entry === model.entry ? model : { ...model, entry };
 }
 
 async function load(files: ModelFiles, ref: ModelRef, threads: number): Promise<LoadedModel> {

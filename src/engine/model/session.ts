@@ -27,7 +27,11 @@ function specs(meta: readonly ort.InferenceSession.ValueMetadata[]): TensorSpec[
 export function getSession(onnxFile: string, stat: fs.Stats, threads: number): Promise<SessionEntry> {
   const key = `${onnxFile}|${stat.size}|${stat.mtimeMs}|${threads}`;
   let entry = sessions.get(key);
-  if (!entry) {
+  if (entry) {
+    // Least recently used goes first: a hit moves to the back of the map's order.
+    sessions.delete(key);
+    sessions.set(key, entry);
+  } else {
     // Drop stale sessions of the same file (it changed on disk) and keep the cache bounded.
     for (const k of sessions.keys()) if (k.startsWith(`${onnxFile}|`)) void release(k);
     while (sessions.size >= MAX_SESSIONS) void release(sessions.keys().next().value as string);

@@ -316,7 +316,8 @@ export function embeddingModel(source: string, sourceSha256: string, emb: WordEm
     } finally {
       fs.closeSync(out);
     }
-    fs.writeFileSync(dimsFile, JSON.stringify({ weightDims: plan.weightDims }));
+    fs.writeFileSync(`${dimsFile}.${process.pid}.tmp`, JSON.stringify({ weightDims: plan.weightDims }));
+    fs.renameSync(`${dimsFile}.${process.pid}.tmp`, dimsFile);
     fs.renameSync(tmp, target);
   } catch (e) {
     if (e instanceof LoupeError) throw e;

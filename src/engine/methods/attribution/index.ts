@@ -175,8 +175,16 @@ function encode(model: LoadedModel, text: string, params: AttributionParameters)
     const vocab = model.info.vocabSize;
     if (vocab !== null && continuation.some((id) => !Number.isInteger(id) || id < 0 || id >= vocab)) throw bad(`Continuation ids must be token ids from 0 to ${vocab - 1}.`);
   }
-  const room = limit - continuation.length;
-  if (room < 1) throw bad(`The continuation (${continuation.length} tokens) leaves no room for the text within ${limit} tokens.`);
+  // A generation needs room for its tokens: a long text is truncated to leave it.
+  const generated = t.kind === 'generate' ? t.maxTokens : 0;
+  const room = limit - continuation.length - generated;
+  if (room < 1) {
+    throw bad(
+      generated > 0
+        ? `Generating ${generated} tokens leaves no room for the text within ${limit} tokens.`
+        : `The continuation (${continuation.length} tokens) leaves no room for the text within ${limit} tokens.`,
+    );
+  }
   const enc = tokenizer.encode(text, room);
   return { ids: enc.ids, tokens: enc.tokens, truncation: enc.truncation, continuation, maxLength: limit };
 }
@@ -336,9 +344,6 @@ export async function attribute(model: LoadedModel, text: string, req: Attributi
       const id = step.target.index!;
       generated.push({ id, token: model.tokenizer!.idToToken(id), start: -1, end: -1, special: model.tokenizer!.isSpecial(id) });
     }
-  }
-  if (runner.forwardPasses !== planned) {
-    throw new LoupeError('INTERNAL', `The run took ${runner.forwardPasses} forward passes where ${planned} were planned.`);
   }
   const first = steps[0]!;
   return {

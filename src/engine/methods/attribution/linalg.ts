@@ -91,6 +91,35 @@ export function lstsq(columns: Float64Array[], b: ArrayLike<number>, rcond?: num
   return x;
 }
 
+/**
+ * Least squares by the normal equations (Cholesky), ~10× faster than the SVD for tall systems, when
+ * they are well conditioned; otherwise (a tiny pivot: rank deficiency or near) the SVD's minimum-norm
+ * solution.
+ */
+export function lstsqFast(columns: Float64Array[], b: ArrayLike<number>): Float64Array {
+  const n = columns.length;
+  const m = b.length;
+  const A = new Float64Array(n * n);
+  const rhs = new Float64Array(n);
+  for (let p = 0; p < n; p++) {
+    const cp = columns[p]!;
+    for (let q = p; q < n; q++) {
+      const cq = columns[q]!;
+      let s = 0;
+      for (let i = 0; i < m; i++) s += cp[i]! * cq[i]!;
+      A[p * n + q] = s;
+      A[q * n + p] = s;
+    }
+    let r = 0;
+    for (let i = 0; i < m; i++) r += cp[i]! * b[i]!;
+    rhs[p] = r;
+  }
+  let maxDiag = 0;
+  for (let j = 0; j < n; j++) maxDiag = Math.max(maxDiag, A[j * n + j]!);
+  const x = choleskySolve(A, rhs, n, 1e-10 * maxDiag);
+  return x ?? lstsq(columns, b);
+}
+
 /** Weighted means of the columns and of y; the centred, √w-scaled design as columns; the scaled y. */
 function centre(X: Rows, y: ArrayLike<number>, w: ArrayLike<number>, m: number, n: number, intercept: boolean) {
   let wsum = 0;
@@ -153,16 +182,18 @@ export function weightedRidge(X: Rows, y: ArrayLike<number>, w: ArrayLike<number
     for (let i = 0; i < m; i++) r += cp[i]! * ys[i]!;
     rhs[p] = r;
   }
-  const coef = choleskySolve(A, rhs, n);
+  const coef = choleskySolve(A, rhs, n, 0);
+  if (!coef) throw new RangeError('the ridge system is not positive definite');
   return { coef: Array.from(coef), intercept: fitIntercept ? interceptOf(coef, xOffset, yOffset) : 0 };
 }
 
-function choleskySolve(A: Float64Array, b: Float64Array, n: number): Float64Array {
+/** Solves A x = b for a symmetric positive definite A; null when a pivot is not above `minPivot`. */
+function choleskySolve(A: Float64Array, b: Float64Array, n: number, minPivot: number): Float64Array | null {
   const L = new Float64Array(n * n);
   for (let j = 0; j < n; j++) {
     let d = A[j * n + j]!;
     for (let k = 0; k < j; k++) d -= L[j * n + k]! ** 2;
-    if (!(d > 0)) throw new RangeError('the ridge system is not positive definite');
+    if (!(d > minPivot)) return null;
     const ljj = Math.sqrt(d);
     L[j * n + j] = ljj;
     for (let i = j + 1; i < n; i++) {
@@ -280,7 +311,7 @@ export function constrainedShapleyFit(Z: Rows, y: ArrayLike<number>, w: ArrayLik
     for (let j = 0; j < M - 1; j++) cols[j]![i] = (z[j]! - last) * sw;
     ys[i] = (y[i]! - fEmpty - last * delta) * sw;
   }
-  const phi = Array.from(lstsq(cols, ys));
+  const phi = Array.from(lstsqFast(cols, ys));
   phi.push(delta - phi.reduce((s, v) => s + v, 0));
   return phi;
 }

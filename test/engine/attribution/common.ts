@@ -1,0 +1,117 @@
+// Shared by the attribution suites: the Captum and Hugging Face fixtures, a run environment with a
+// temporary cache, and the comparison figures (max |Δ|, relative L2, Spearman).
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CancelToken } from '../../../src/engine/cancellation';
+import type { Work } from '../../../src/engine/inference/predict';
+import { attribute, AttributionRequest, AttributionResult, RunEnv } from '../../../src/engine/methods/attribution';
+import { LoadedModel, loadModel } from '../../../src/engine/model/loadModel';
+import { readJson, SHARED_FIXTURES, tempDir } from '../../helpers';
+
+export const CAPTUM = path.join(SHARED_FIXTURES, 'captum');
+export const HF = path.join(SHARED_FIXTURES, 'hf');
+
+export interface CaptumAttribution {
+  per_token: number[];
+  [key: string]: unknown;
+}
+export interface CaptumCase {
+  name: string;
+  kind: 'classifier' | 'lm';
+  text: string;
+  ids: number[];
+  special_positions: number[];
+  target: number;
+  target_value: number;
+  attributions: Record<string, CaptumAttribution & { F_baseline?: number; F_input?: number; delta?: number; sum?: number }>;
+}
+
+export function captumCases(): CaptumCase[] {
+  const out: CaptumCase[] = [];
+  for (const kind of ['classifier', 'lm'] as const) {
+    const dir = path.join(CAPTUM, kind);
+    for (const f of fs.readdirSync(dir).sort()) out.push({ ...readJson<CaptumCase>(path.join(dir, f)), name: `${kind}/${f}`, kind });
+  }
+  return out;
+}
+
+export const ENV: RunEnv = { cacheDir: tempDir('attribution-cache'), threads: 2, maxMemoryMB: 1024 };
+process.on('exit', () => fs.rmSync(ENV.cacheDir, { recursive: true, force: true }));
+
+export function quiet(token = new CancelToken()): Work {
+  return { token, progress: () => undefined };
+}
+
+const models = new Map<string, Promise<LoadedModel>>();
+export function model(dir: string, onnxFile?: string): Promise<LoadedModel> {
+  const key = `${dir}|${onnxFile ?? ''}`;
+  let m = models.get(key);
+  if (!m) {
+    m = loadModel({ path: dir, onnxFile }, 2);
+    models.set(key, m);
+  }
+  return m;
+}
+
+export const captumModel = (kind: 'classifier' | 'lm'): Promise<LoadedModel> => model(path.join(CAPTUM, 'models', kind));
+
+export async function run(m: LoadedModel, text: string, req: AttributionRequest, work = quiet()): Promise<AttributionResult> {
+  return attribute(m, text, { faithfulness: false, ...req }, ENV, work);
+}
+
+export function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Infinity;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+/** ‖a − ref‖ / ‖ref‖. */
+export function relL2(a: ArrayLike<number>, ref: ArrayLike<number>): number {
+  if (a.length !== ref.length) return Infinity;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < a.length; i++) {
+    num += (a[i]! - ref[i]!) ** 2;
+    den += ref[i]! ** 2;
+  }
+  return Math.sqrt(num / den);
+}
+
+function ranks(a: number[]): number[] {
+  const order = a.map((_, i) => i).sort((x, y) => a[x]! - a[y]!);
+  const r = new Array<number>(a.length);
+  for (let i = 0; i < order.length; ) {
+    let j = i;
+    while (j + 1 < order.length && a[order[j + 1]!] === a[order[i]!]) j++;
+    for (let k = i; k <= j; k++) r[order[k]!] = (i + j) / 2; // ties share their mean rank
+    i = j + 1;
+  }
+  return r;
+}
+
+export function spearman(a: number[], b: number[]): number {
+  const ra = ranks(a);
+  const rb = ranks(b);
+  const n = a.length;
+  const ma = ra.reduce((s, v) => s + v, 0) / n;
+  const mb = rb.reduce((s, v) => s + v, 0) / n;
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let i = 0; i < n; i++) {
+    sab += (ra[i]! - ma) * (rb[i]! - mb);
+    saa += (ra[i]! - ma) ** 2;
+    sbb += (rb[i]! - mb) ** 2;
+  }
+  return sab / Math.sqrt(saa * sbb);
+}
+
+/** The scores at the non-special positions (the features), in order. */
+export const featuresOf = (c: CaptumCase, xs: number[]): number[] => xs.filter((_, i) => !c.special_positions.includes(i));
+
+export function log(line: string): void {
+  // Parity figures go to the test log, for the record.
+  process.stdout.write(`${line}\n`);
+}
