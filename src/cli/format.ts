@@ -1,6 +1,6 @@
 // Human-readable CLI output. JSON output does not go through here.
 
-import type { AttentionResult, ModelInfo, Prediction, TensorSpec } from '../protocol/workerProtocol';
+import type { AttentionResult, Explanation, ModelInfo, Prediction, TensorSpec } from '../protocol/workerProtocol';
 
 const tensor = (t: TensorSpec): string => `${t.name} ${t.type}[${t.shape.join(', ')}]`;
 const pct = (p: number): string => `${(p * 100).toFixed(1)}%`;
@@ -80,5 +80,30 @@ export function formatAttention(r: AttentionResult, useRollout: boolean): string
       describe(`layer ${l}, ${heads === r.numHeads ? 'mean over heads' : `heads ${r.heads.join(', ')}`}:`, at);
     });
   }
+  return out.join('\n') + '\n';
+}
+
+/** One method's token scores, its target, budget and faithfulness. */
+export function formatExplanation(e: Explanation): string {
+  const t = e.target;
+  const what = t.kind === 'class' ? `class ${t.label ?? t.index}` : t.kind === 'next-token' ? `next token ${t.index}` : `continuation ${JSON.stringify(t.continuationText ?? '')}`;
+  const out = [
+    '',
+    `${e.method}: target ${what} (${t.output} ${t.value.toFixed(4)}${t.baselineValue !== null ? `, baseline ${t.baselineValue.toFixed(4)}` : ''}); ${e.forwardPasses} forward passes (planned ${e.plannedForwardPasses}), seed ${e.seed}`,
+  ];
+  if (e.completenessGap !== null) out.push(`  completeness gap (Σ scores − (f(x) − f(baseline))): ${e.completenessGap.toExponential(2)}`);
+  if (e.faithfulness) {
+    const f = e.faithfulness;
+    out.push(`  comprehensiveness ${f.attribution.comprehensivenessMean.toFixed(4)} (random ${f.random.comprehensivenessMean.toFixed(4)}), sufficiency ${f.attribution.sufficiencyMean.toFixed(4)} (random ${f.random.sufficiencyMean.toFixed(4)}), deletion AOPC ${f.attribution.deletion.aopc.toFixed(4)} (random ${f.random.deletion.aopc.toFixed(4)})`);
+  }
+  for (const w of e.warnings) out.push(`  warning: ${w}`);
+  const max = Math.max(1e-12, ...e.scores.map((x) => Math.abs(x)));
+  e.tokens.forEach((tok, i) => {
+    if (!e.attributed[i]) return;
+    const s = e.scores[i]!;
+    const bar = (s >= 0 ? '+' : '−').repeat(Math.max(0, Math.round((Math.abs(s) / max) * 12)));
+    out.push(`  ${JSON.stringify(tok.token).padEnd(18)} ${s.toFixed(5).padStart(10)}  ${bar}`);
+  });
+  if (e.generation) out.push(`  generated: ${JSON.stringify(e.generation.text)} (${e.generation.steps.length} steps; see --json for the matrix)`);
   return out.join('\n') + '\n';
 }

@@ -5,12 +5,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { LoupeError, toLoupeError } from '../protocol/errors';
-import { TASK_KINDS, TaskKind, type ModelInfo, type ModelRef, type PredictResult } from '../protocol/workerProtocol';
+import { ATTRIBUTION_METHODS, BASELINES, TASK_KINDS, TaskKind, type AttributionTarget, type ExplainParams, type ModelInfo, type ModelRef, type PredictResult } from '../protocol/workerProtocol';
 import { bundledModels, configuredModels, resolveModelArg, type CatalogEntry } from '../modelCatalog';
 import { workerEntry } from '../packageRoot';
 import { WorkerSupervisor } from '../worker/supervisor';
 import { intFlag, parseArgs, UsageError } from './args';
-import { formatAttention, formatModel, formatPrediction, formatTabularRow } from './format';
+import { formatAttention, formatExplanation, formatModel, formatPrediction, formatTabularRow } from './format';
 import { readNumericCsv } from './numericCsv';
 
 const USAGE = `Usage: loupe <command> [options]
@@ -19,6 +19,7 @@ Commands:
   models                      List the bundled and configured models.
   predict                     Run a model on a text (or CSV rows for a tabular model).
   attention                   Attention maps of a transformer: layer × head × query × key.
+  explain                     Token attributions: which tokens drove the output, by one or more methods.
 
 Options:
   --model <dir|file|name>     A Hugging Face export folder, an .onnx file, or a bundled model's name
@@ -35,14 +36,24 @@ Options:
   --layer <l> / --head <h>    attention: only this layer / head (default: all).
   --rollout                   attention: print attention rollout instead of raw weights.
   --hide-special              attention: hide special tokens and renormalise the rest.
+  --method <m>[,<m>…]         explain: occlusion, lime, kernelshap, ig, gradxinput (default occlusion).
+  --target <t>                explain: class[:index|label], next-token[:id], continuation:<text>,
+                              generate:<n> (default: the predicted class or next token).
+  --output <o>                explain: logit, probability or logprob of the target.
+  --baseline <b>              explain: what an absent token becomes: pad, mask, unk, zero, delete.
+  --samples <n> / --steps <n> explain: LIME/KernelSHAP samples; IG steps.
+  --rule <r>                  explain: gausslegendre, riemann_trapezoid, riemann_left/right/middle.
+  --window <w>                explain: occlusion window (sliding, stride 1).
+  --seed <s>                  explain: seed of the sampling methods (default 0).
+  --words                     explain: also merge sub-tokens into words.
   --json                      Print JSON (shapes in README.md).
   -h, --help                  Show this help.
 
 Configured models come from LOUPE_MODELS (paths separated by "${path.delimiter}") and from
 "loupe.models" in .vscode/settings.json of the current folder.`;
 
-const VALUE_FLAGS = ['model', 'onnx-file', 'task', 'text', 'file', 'top-k', 'generate', 'max-tokens', 'threads', 'timeout', 'layer', 'head'] as const;
-const SWITCHES = ['json', 'help', 'rollout', 'hide-special'] as const;
+const VALUE_FLAGS = ['model', 'onnx-file', 'task', 'text', 'file', 'top-k', 'generate', 'max-tokens', 'threads', 'timeout', 'layer', 'head', 'method', 'target', 'output', 'baseline', 'samples', 'steps', 'rule', 'window', 'seed'] as const;
+const SWITCHES = ['json', 'help', 'rollout', 'hide-special', 'words'] as const;
 
 function readSettingsModels(cwd: string): string[] {
   const file = path.join(cwd, '.vscode', 'settings.json');
@@ -155,6 +166,78 @@ async function attention(engine: WorkerSupervisor, args: Args, cwd: string, sign
   process.stdout.write(formatAttention(result, args.switches.has('rollout')));
 }
 
+function oneOf<T extends string>(args: Args, name: string, values: readonly T[]): T | undefined {
+  const v = args.flags.get(name);
+  if (v !== undefined && !(values as readonly string[]).includes(v)) throw new UsageError(`--${name} must be one of ${values.join(', ')}, not "${v}".`);
+  return v as T | undefined;
+}
+
+/** --target and --output as the engine takes them; class names are looked up in the model's labels. */
+function targetFrom(args: Args, labels: string[] | null): AttributionTarget | undefined {
+  const spec = args.flags.get('target');
+  const output = oneOf(args, 'output', ['logit', 'probability', 'logprob'] as const);
+  if (spec === undefined) return output === undefined ? undefined : { kind: labels ? 'class' : 'next-token', output };
+  const at = spec.indexOf(':');
+  const kind = at < 0 ? spec : spec.slice(0, at);
+  const arg = at < 0 ? undefined : spec.slice(at + 1);
+  switch (kind) {
+    case 'class': {
+      if (arg === undefined) return { kind, output };
+      const index = /^\d+$/.test(arg) ? Number(arg) : (labels ?? []).indexOf(arg);
+      if (index < 0) throw new UsageError(`--target class:${arg}: the model's labels are ${(labels ?? []).join(', ') || '(none)'}.`);
+      return { kind, index, output };
+    }
+    case 'next-token':
+      if (arg !== undefined && !/^\d+$/.test(arg)) throw new UsageError('--target next-token takes a token id: next-token:123.');
+      return { kind, tokenId: arg === undefined ? undefined : Number(arg), output };
+    case 'continuation':
+      if (!arg) throw new UsageError('--target continuation needs its text: continuation:" the whale".');
+      if (output === 'logit') throw new UsageError('A continuation is scored as logprob or probability.');
+      return { kind, text: arg, output };
+    case 'generate':
+      if (!arg || !/^\d+$/.test(arg)) throw new UsageError('--target generate needs a token count: generate:5.');
+      return { kind, maxTokens: Number(arg), output };
+    default:
+      throw new UsageError('--target is one of class[:index|label], next-token[:id], continuation:<text>, generate:<n>.');
+  }
+}
+
+async function explain(engine: WorkerSupervisor, args: Args, cwd: string, signal: AbortSignal, timeoutMs: number): Promise<void> {
+  const model = modelRefFrom(args, cwd);
+  const info = await engine.request('describe', { model }, { signal, timeoutMs });
+  const methods = (args.flags.get('method') ?? 'occlusion').split(',').map((m) => m.trim());
+  for (const m of methods) if (!(ATTRIBUTION_METHODS as readonly string[]).includes(m)) throw new UsageError(`--method: "${m}" is not one of ${ATTRIBUTION_METHODS.join(', ')}.`);
+  const params: ExplainParams = {
+    model,
+    text: textFrom(args, cwd),
+    methods: methods as ExplainParams['methods'],
+    target: targetFrom(args, info.task === 'text-classifier' ? info.labels : null),
+    baseline: oneOf(args, 'baseline', BASELINES),
+    samples: intFlag(args, 'samples', 1, 1_000_000),
+    steps: intFlag(args, 'steps', 1, 100_000),
+    rule: oneOf(args, 'rule', ['gausslegendre', 'riemann_trapezoid', 'riemann_left', 'riemann_right', 'riemann_middle'] as const),
+    window: intFlag(args, 'window', 1, 1000),
+    seed: intFlag(args, 'seed', 0, 2 ** 31 - 1),
+    maxTokens: intFlag(args, 'max-tokens', 1, 1_000_000),
+    words: args.switches.has('words'),
+  };
+  const plan = await engine.request('plan', params, { signal, timeoutMs });
+  if (!args.switches.has('json')) {
+    process.stderr.write(`loupe: ${plan.numTokens} tokens; forward passes planned: ${plan.plans.map((p) => `${p.method} ${p.forwardPasses}`).join(', ')}\n`);
+  }
+  const result = await engine.request('explain', params, {
+    signal,
+    timeoutMs,
+    onProgress: args.switches.has('json') || !process.stderr.isTTY ? undefined : (done, total) => process.stderr.write(`\r${Math.round((100 * done) / Math.max(1, total))}% `),
+  });
+  if (args.switches.has('json')) {
+    process.stdout.write(JSON.stringify(result) + '\n');
+    return;
+  }
+  process.stdout.write(formatModel(result.model, '') + '\n');
+  for (const e of result.explanations) process.stdout.write(formatExplanation(e));
+}
+
 async function predict(engine: WorkerSupervisor, args: Args, cwd: string, signal: AbortSignal, timeoutMs: number): Promise<void> {
   const model = modelRefFrom(args, cwd);
   const info = await engine.request('describe', { model }, { signal, timeoutMs });
@@ -248,6 +331,9 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
         break;
       case 'attention':
         await attention(engine, args, cwd, abort.signal, timeoutMs);
+        break;
+      case 'explain':
+        await explain(engine, args, cwd, abort.signal, timeoutMs);
         break;
       default:
         throw new UsageError(`Unknown command "${args.command}".`);

@@ -226,6 +226,96 @@ export const attentionResult = obj({
 });
 export type AttentionResult = Checked<typeof attentionResult>;
 
+export const ATTRIBUTION_METHODS = ['occlusion', 'lime', 'kernelshap', 'ig', 'gradxinput'] as const;
+export const BASELINES = ['pad', 'mask', 'unk', 'zero', 'delete'] as const;
+const outputKind = literal('logit', 'probability', 'logprob');
+
+/** What the attribution explains: a class, the next token, a continuation, or a greedy generation. */
+export const attributionTarget = (v: unknown, w: string): Checked<typeof targetClass> | Checked<typeof targetNext> | Checked<typeof targetContinuation> | Checked<typeof targetGenerate> => {
+  const kind = (v as { kind?: unknown } | null)?.kind;
+  if (kind === 'class') return targetClass(v, w);
+  if (kind === 'next-token') return targetNext(v, w);
+  if (kind === 'continuation') return targetContinuation(v, w);
+  if (kind === 'generate') return targetGenerate(v, w);
+  throw new CheckError(`${w}.kind`, 'one of "class", "next-token", "continuation", "generate"');
+};
+const targetClass = obj({ kind: literal('class'), index: optional(int), output: optional(outputKind) });
+const targetNext = obj({ kind: literal('next-token'), tokenId: optional(int), output: optional(outputKind) });
+const targetContinuation = obj({ kind: literal('continuation'), text: optional(str), ids: optional(arr(int)), output: optional(literal('logprob', 'probability')) });
+const targetGenerate = obj({ kind: literal('generate'), maxTokens: int, output: optional(outputKind) });
+export type AttributionTarget = ReturnType<typeof attributionTarget>;
+
+export const explainParams = obj({
+  model: modelRef,
+  text: str,
+  methods: arr(literal(...ATTRIBUTION_METHODS)),
+  target: optional(attributionTarget),
+  /** What an absent token becomes, for the perturbation methods and IG alike. */
+  baseline: optional(literal(...BASELINES)),
+  samples: optional(int),
+  steps: optional(int),
+  rule: optional(literal('gausslegendre', 'riemann_trapezoid', 'riemann_left', 'riemann_right', 'riemann_middle')),
+  window: optional(int),
+  seed: optional(int),
+  maxTokens: optional(int),
+  faithfulness: optional(bool),
+  words: optional(bool),
+});
+export type ExplainParams = Checked<typeof explainParams>;
+
+const resolvedTarget = obj({
+  kind: literal('class', 'next-token', 'continuation'),
+  output: outputKind,
+  index: nullable(int),
+  label: nullable(str),
+  continuation: arr(int),
+  continuationText: nullable(str),
+  value: num,
+  baselineValue: nullable(num),
+});
+
+const faithfulnessFigures = obj({
+  comprehensiveness: numbers,
+  sufficiency: numbers,
+  comprehensivenessMean: num,
+  sufficiencyMean: num,
+  deletion: obj({ removed: numbers, values: numbers, aopc: num }),
+});
+
+const attributionStep = {
+  target: resolvedTarget,
+  tokens: arr(tokenSpan),
+  scores: numbers,
+  attributed: arr(bool),
+  completenessGap: nullable(num),
+  fit: nullable(obj({ intercept: num, r2: nullable(num), exact: bool, evaluated: int, drawn: int })),
+  faithfulness: nullable(
+    obj({ removal: literal('pad', 'mask', 'unk', 'delete'), fractions: numbers, counts: arr(int), attribution: faithfulnessFigures, random: faithfulnessFigures, randomSeed: int }),
+  ),
+  words: nullable(arr(obj({ start: int, end: int, text: str, tokens: arr(int), score: num }))),
+  warnings: arr(str),
+};
+
+export const explanation = obj({
+  ...attributionStep,
+  text: str,
+  truncation: nullable(truncation),
+  method: literal(...ATTRIBUTION_METHODS),
+  parameters: record(unknownValue),
+  seed: int,
+  plannedForwardPasses: int,
+  forwardPasses: int,
+  batchSize: int,
+  generation: nullable(obj({ tokens: arr(tokenSpan), text: str, steps: arr(obj(attributionStep)) })),
+});
+export type Explanation = Checked<typeof explanation>;
+
+export const explainResult = obj({ model: modelInfo, run: runInfo, explanations: arr(explanation) });
+export type ExplainResult = Checked<typeof explainResult>;
+
+export const planResult = obj({ numTokens: int, plans: arr(obj({ method: literal(...ATTRIBUTION_METHODS), forwardPasses: int })) });
+export type PlanResult = Checked<typeof planResult>;
+
 /** Every method: its params checker and result checker. Add a method here and both sides see it. */
 export const METHODS = {
   versions: { params: obj({}), result: versionsResult },
@@ -233,6 +323,9 @@ export const METHODS = {
   describe: { params: describeParams, result: modelInfo },
   predict: { params: predictParams, result: predictResult },
   attention: { params: attentionParams, result: attentionResult },
+  /** How many forward passes an explanation will take, before running it. */
+  plan: { params: explainParams, result: planResult },
+  explain: { params: explainParams, result: explainResult },
 } as const;
 
 export type MethodName = keyof typeof METHODS;

@@ -99,6 +99,37 @@ describe('loupe CLI', () => {
     assert.ok(rows.predictions.every((r) => ['malignant', 'benign'].includes(r.predicted.label)));
   });
 
+  test('explain --json: occlusion equals Captum, the plan equals the passes run, and the run is recorded', async () => {
+    const ref = readJson<{ text: string; ids: number[]; attributions: { feature_ablation_pad: { per_token: number[] }; lig_gausslegendre: { per_token: number[] } } }>(
+      path.join(SHARED_FIXTURES, 'captum', 'classifier', 'spam_short_0.json'),
+    );
+    const model = path.join(SHARED_FIXTURES, 'captum', 'models', 'classifier');
+    const { code, stdout, stderr } = await loupe('explain', '--model', model, '--text', ref.text, '--method', 'occlusion,ig', '--baseline', 'pad', '--steps', '50', '--json');
+    assert.equal(code, 0, stderr);
+    const out = JSON.parse(stdout) as {
+      run: { method: string; parameters: { methods: string[] }; seed: number };
+      explanations: { method: string; tokens: { id: number }[]; scores: number[]; plannedForwardPasses: number; forwardPasses: number; faithfulness: { attribution: { deletion: { aopc: number } } } | null }[];
+    };
+    assert.equal(out.run.method, 'explain');
+    assert.deepEqual(out.run.parameters.methods, ['occlusion', 'ig']);
+    const [occ, ig] = out.explanations;
+    assert.deepEqual(occ!.tokens.map((t) => t.id), ref.ids);
+    assert.ok(maxAbsDiff(occ!.scores, ref.attributions.feature_ablation_pad.per_token) < 1e-4);
+    const l2 = (a: number[]): number => Math.sqrt(a.reduce((s, x) => s + x * x, 0));
+    const rel = l2(ig!.scores.map((x, i) => x - ref.attributions.lig_gausslegendre.per_token[i]!)) / l2(ref.attributions.lig_gausslegendre.per_token);
+    assert.ok(rel < 0.02, `IG relative L2 ${rel}`);
+    for (const e of out.explanations) {
+      assert.equal(e.forwardPasses, e.plannedForwardPasses);
+      assert.ok(e.faithfulness && Number.isFinite(e.faithfulness.attribution.deletion.aopc));
+    }
+  });
+
+  test('explain: a bad --target is a usage error naming the labels', async () => {
+    const { code, stderr } = await loupe('explain', '--text', 'hello', '--target', 'class:eggs');
+    assert.equal(code, 2);
+    assert.match(stderr, /the model's labels are ham, spam/);
+  });
+
   test('errors: a missing model exits 1 with a JSON error naming the path', async () => {
     const { code, stdout, stderr } = await loupe('predict', '--model', '/no/such/model', '--text', 'hi', '--json');
     assert.equal(code, 1);

@@ -15,6 +15,7 @@ import { modelWithOutputs } from '../../src/engine/model/addOutputs';
 import { findAttention } from '../../src/engine/model/attentionGraph';
 import { readOnnxFacts } from '../../src/engine/model/onnxFile';
 import { TextTokenizer } from '../../src/engine/tokenize/textTokenizer';
+import { benchAttribution } from './attribution';
 import { defaultModelPath, resolveModelArg } from '../../src/modelCatalog';
 import { workerEntry } from '../../src/packageRoot';
 import { WorkerSupervisor } from '../../src/worker/supervisor';
@@ -133,6 +134,9 @@ async function main(): Promise<void> {
 
   // 7. Heatmap render time in Chromium.
   await benchHeatmapRender();
+
+  // 8. Token attribution methods at 128 tokens with Captum's budgets, against a bare loop.
+  await benchAttribution(modelPath);
 }
 
 function feeds1(row: number[]): Record<string, ort.Tensor> {

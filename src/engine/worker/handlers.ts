@@ -3,11 +3,12 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { LoupeError } from '../../protocol/errors';
-import { EngineSettings, MethodName, ParamsOf, PROTOCOL_VERSION, ResultOf, RunInfo } from '../../protocol/workerProtocol';
+import { EngineSettings, ExplainParams, MethodName, ParamsOf, PROTOCOL_VERSION, ResultOf, RunInfo } from '../../protocol/workerProtocol';
 import type { CancelToken, ProgressFn } from '../cancellation';
 import { classifyTexts, predictNextTokens, predictRows, Predictions } from '../inference/predict';
 import { computeAttention } from '../methods/attention';
-import { loadModel } from '../model/loadModel';
+import { attribute, planAttribution, type AttributionRequest } from '../methods/attribution';
+import { loadModel, type LoadedModel } from '../model/loadModel';
 import { ENGINE_VERSION, ONNXRUNTIME_VERSION, TOKENIZERS_VERSION } from '../versions';
 
 export const DEFAULT_SETTINGS: EngineSettings = { threads: 0, maxMemoryMB: 1024 };
@@ -68,6 +69,37 @@ export const handlers: Handlers = {
     return { model: model.info, run, predictions: out.predictions };
   },
 
+  plan: async (params, state) => {
+    const model = await textModel(params, effectiveThreads(state.settings));
+    const plans = attributionRequests(params, state.settings).map((req) => ({ req, plan: planAttribution(model, params.text, req) }));
+    return { numTokens: plans[0]!.plan.numTokens, plans: plans.map(({ req, plan }) => ({ method: req.method, forwardPasses: plan.forwardPasses })) };
+  },
+
+  explain: async (params, state, token, progress) => {
+    const threads = effectiveThreads(state.settings);
+    const model = await textModel(params, threads);
+    const requests = attributionRequests(params, state.settings);
+    const env = { cacheDir: cacheDir(state.settings), threads, maxMemoryMB: state.settings.maxMemoryMB };
+    // Progress runs over all methods together, in forward passes.
+    const budgets = requests.map((req) => planAttribution(model, params.text, req).forwardPasses);
+    const total = budgets.reduce((a, b) => a + b, 0);
+    let before = 0;
+    const explanations = [];
+    for (let i = 0; i < requests.length; i++) {
+      const offset = before;
+      const r = await attribute(model, params.text, requests[i]!, env, { token, progress: (done, _t, message) => progress(offset + done, total, message ?? requests[i]!.method) });
+      explanations.push({ ...r, parameters: { ...r.parameters } });
+      before += budgets[i]!;
+    }
+    const { methods, target, baseline, samples, steps, rule, window, seed, maxTokens, faithfulness, words } = params;
+    const batchSize = Math.max(...explanations.map((e) => e.batchSize));
+    return {
+      model: model.info,
+      run: runInfo('explain', { methods, target, baseline, samples, steps, rule, window, maxTokens, faithfulness, words }, model.info.sha256, batchSize, threads, seed ?? 0),
+      explanations,
+    };
+  },
+
   attention: async (params, state, token, progress) => {
     const threads = effectiveThreads(state.settings);
     const model = await loadModel(params.model, threads);
@@ -79,6 +111,32 @@ export const handlers: Handlers = {
     return { model: model.info, run: runInfo('attention', { maxTokens, layers, heads, hideSpecial: hideSpecial ?? false }, model.info.sha256, 1, threads, null), ...result };
   },
 };
+
+/** One engine request per method: the shared settings of an `explain` call. */
+function attributionRequests(params: ExplainParams, settings: EngineSettings): AttributionRequest[] {
+  if (params.methods.length === 0) throw new LoupeError('BAD_REQUEST', 'Name at least one attribution method.');
+  return params.methods.map((method) => ({
+    method,
+    target: params.target,
+    baseline: params.baseline,
+    samples: params.samples,
+    steps: params.steps,
+    rule: params.rule,
+    window: params.window,
+    seed: params.seed ?? 0,
+    maxTokens: params.maxTokens ?? null,
+    faithfulness: params.faithfulness ?? true,
+    words: params.words ?? false,
+    maxMemoryMB: settings.maxMemoryMB,
+  }));
+}
+
+async function textModel(params: ExplainParams, threads: number): Promise<LoadedModel> {
+  const model = await loadModel(params.model, threads);
+  if (!model.tokenizer) throw new LoupeError('BAD_REQUEST', `${model.info.path} is a ${model.info.task}: token attributions need a text model.`, { file: model.info.onnxFile });
+  if (params.text.trim() === '') throw new LoupeError('EMPTY_INPUT', 'The text is empty: there is nothing to explain.');
+  return model;
+}
 
 /** Where rewritten models are cached: the host's choice, else a folder in the OS's temp dir. */
 export function cacheDir(settings: EngineSettings): string {
