@@ -92,7 +92,13 @@ suite('Loupe through the workbench UI', function () {
     } catch (err) {
       throw new Error(`the Loupe extension is not loaded in the workbench: ${err.message}`);
     }
-    await ui.wb.runCommand('View: Hide Panel');
+    // "Show Log" opens the Output panel; hide it to give the editors room. The palette offers
+    // "Hide Panel" only while the panel is visible, so an already hidden panel is fine.
+    try {
+      await ui.wb.runCommand('View: Hide Panel', { timeout: 8_000 });
+    } catch (err) {
+      if (await ui.wb.page.locator('.part.panel').isVisible().catch(() => false)) throw err;
+    }
   });
 
   setup(async () => {
