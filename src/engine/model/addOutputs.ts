@@ -15,7 +15,7 @@ export interface ExtraOutput {
   dims: string[];
 }
 
-function varint(n: number): Buffer {
+export function varint(n: number): Buffer {
   const bytes: number[] = [];
   while (n > 127) {
     bytes.push((n & 0x7f) | 0x80);
@@ -26,22 +26,41 @@ function varint(n: number): Buffer {
 }
 
 /** One length-delimited field. */
-function field(number: number, payload: Buffer): Buffer {
+export function lenField(number: number, payload: Buffer): Buffer {
   return Buffer.concat([varint(number * 8 + 2), varint(payload.length), payload]);
 }
-const stringField = (number: number, s: string): Buffer => field(number, Buffer.from(s, 'utf8'));
+const stringField = (number: number, s: string): Buffer => lenField(number, Buffer.from(s, 'utf8'));
 
 /** ValueInfoProto { name, type: TypeProto { tensor_type { elem_type, shape { dim { dim_param } … } } } } */
 function valueInfo(o: ExtraOutput): Buffer {
-  const shape = Buffer.concat(o.dims.map((d) => field(1, stringField(2, d))));
-  const tensorType = Buffer.concat([varint(1 * 8 + 0), varint(o.elemType), field(2, shape)]);
-  return Buffer.concat([stringField(1, o.name), field(2, field(1, tensorType))]);
+  const shape = Buffer.concat(o.dims.map((d) => lenField(1, stringField(2, d))));
+  const tensorType = Buffer.concat([varint(1 * 8 + 0), varint(o.elemType), lenField(2, shape)]);
+  return Buffer.concat([stringField(1, o.name), lenField(2, lenField(1, tensorType))]);
 }
 
 /** The bytes to append to a ModelProto so that it gains these graph outputs. */
 export function encodeExtraOutputs(outputs: ExtraOutput[]): Buffer {
-  const graph = Buffer.concat(outputs.map((o) => field(12, valueInfo(o))));
-  return field(7, graph);
+  const graph = Buffer.concat(outputs.map((o) => lenField(12, valueInfo(o))));
+  return lenField(7, graph);
+}
+
+/**
+ * Puts the model's external-data files beside a rewritten copy in `dir`. A hard link, not a symlink:
+ * ONNX Runtime resolves symlinks and refuses data outside the model's folder. Across file systems a
+ * link is impossible, and the data is copied.
+ */
+export function linkExternalData(source: string, externalFiles: Iterable<string>, dir: string): void {
+  for (const rel of externalFiles) {
+    const from = path.resolve(path.dirname(source), rel);
+    const to = path.join(dir, rel);
+    if (fs.existsSync(to)) continue;
+    fs.mkdirSync(path.dirname(to), { recursive: true });
+    try {
+      fs.linkSync(from, to);
+    } catch {
+      fs.copyFileSync(from, to);
+    }
+  }
 }
 
 /**
@@ -56,19 +75,7 @@ export function modelWithOutputs(source: string, sourceSha256: string, outputs: 
   if (fs.existsSync(target)) return target;
   try {
     fs.mkdirSync(dir, { recursive: true });
-    for (const rel of externalFiles) {
-      const from = path.resolve(path.dirname(source), rel);
-      const to = path.join(dir, rel);
-      if (fs.existsSync(to)) continue;
-      fs.mkdirSync(path.dirname(to), { recursive: true });
-      // A hard link, not a symlink: ONNX Runtime resolves symlinks and refuses data outside the
-      // model's folder. Across file systems a link is impossible, and the data is copied.
-      try {
-        fs.linkSync(from, to);
-      } catch {
-        fs.copyFileSync(from, to);
-      }
-    }
+    linkExternalData(source, externalFiles, dir);
     // Write under a temporary name and rename, so a half-written model is never picked up.
     const tmp = `${target}.${process.pid}.tmp`;
     fs.copyFileSync(source, tmp);

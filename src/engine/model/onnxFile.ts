@@ -68,7 +68,7 @@ class BufferSource implements ByteSource {
  * Reads a file through a window, so that parsing a model of hundreds of MB holds a few MB: the
  * parser visits node and value-info messages in order and jumps over the weights.
  */
-class FileSource implements ByteSource {
+export class FileSource implements ByteSource {
   private readonly window = Buffer.alloc(1 << 20);
   private windowStart = 0;
   private windowEnd = 0;
@@ -82,13 +82,17 @@ class FileSource implements ByteSource {
     return this.window[pos - this.windowStart]!;
   }
   text(start: number, end: number): string {
+    return this.bytes(start, end).toString('utf8');
+  }
+  /** A copy of the bytes [start, end). */
+  bytes(start: number, end: number): Buffer {
     if (end - start > this.window.length) {
       const b = Buffer.alloc(end - start);
       fs.readSync(this.fd, b, 0, b.length, start);
-      return b.toString('utf8');
+      return b;
     }
     if (start < this.windowStart || end > this.windowEnd) this.fill(start);
-    return this.window.toString('utf8', start - this.windowStart, end - this.windowStart);
+    return Buffer.from(this.window.subarray(start - this.windowStart, end - this.windowStart));
   }
 }
 

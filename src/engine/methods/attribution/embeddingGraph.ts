@@ -21,7 +21,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LoupeError } from '../../../protocol/errors';
 import type { OnnxGraph, OnnxNode } from '../../model/onnxFile';
-import { ByteSource, WireReader } from '../../model/onnxFile';
+import { ByteSource, FileSource, WireReader } from '../../model/onnxFile';
+import { lenField, linkExternalData, varint } from '../../model/addOutputs';
 
 export interface WordEmbedding {
   /** The Gather node (its name, or its output when unnamed). */
@@ -85,53 +86,12 @@ export function findWordEmbedding(graph: OnnxGraph, file: string): WordEmbedding
 
 // ---- protobuf writing ----------------------------------------------------------------------------------
 
-function varint(n: number): Buffer {
-  const bytes: number[] = [];
-  while (n > 127) {
-    bytes.push((n % 128) | 0x80);
-    n = Math.floor(n / 128);
-  }
-  bytes.push(n);
-  return Buffer.from(bytes);
-}
-
-function lenField(number: number, payload: Buffer): Buffer {
-  return Buffer.concat([varint(number * 8 + 2), varint(payload.length), payload]);
-}
-
 /** ValueInfoProto { name, type { tensor_type { elem_type } } } with no shape: any rank is accepted. */
 function valueInfo(name: string, elemType: number): Buffer {
   const tensorType = Buffer.concat([varint(1 * 8 + 0), varint(elemType)]);
   return Buffer.concat([lenField(1, Buffer.from(name, 'utf8')), lenField(2, lenField(1, tensorType))]);
 }
 
-/** Reads a file through a 1 MB window (the model may be much larger than memory should hold). */
-class FileWindow implements ByteSource {
-  private readonly window = Buffer.alloc(1 << 20);
-  private windowStart = 0;
-  private windowEnd = 0;
-  constructor(private readonly fd: number, readonly length: number) {}
-  private fill(pos: number): void {
-    this.windowStart = pos;
-    this.windowEnd = pos + fs.readSync(this.fd, this.window, 0, this.window.length, pos);
-  }
-  byteAt(pos: number): number {
-    if (pos < this.windowStart || pos >= this.windowEnd) this.fill(pos);
-    return this.window[pos - this.windowStart]!;
-  }
-  text(start: number, end: number): string {
-    return this.bytes(start, end).toString('utf8');
-  }
-  bytes(start: number, end: number): Buffer {
-    if (end - start > this.window.length) {
-      const b = Buffer.alloc(end - start);
-      fs.readSync(this.fd, b, 0, b.length, start);
-      return b;
-    }
-    if (start < this.windowStart || end > this.windowEnd) this.fill(start);
-    return Buffer.from(this.window.subarray(start - this.windowStart, end - this.windowStart));
-  }
-}
 
 type Piece = { copy: [number, number] } | { bytes: Buffer };
 
@@ -153,7 +113,7 @@ export interface EmbeddingRewrite {
  * Plans the rewritten file: the pieces to copy or write. The graph field holding the Gather is
  * re-framed (new length), the node re-encoded with its output renamed, the input and output appended.
  */
-export function planRewrite(src: FileWindow | ByteSource, file: string, emb: WordEmbedding): EmbeddingRewrite {
+export function planRewrite(src: FileSource | ByteSource, file: string, emb: WordEmbedding): EmbeddingRewrite {
   const r = new WireReader(src, 0, src.length, file);
   const pieces: Piece[] = [];
   let copyFrom = 0;
@@ -248,7 +208,7 @@ export function planRewrite(src: FileWindow | ByteSource, file: string, emb: Wor
 }
 
 function readBytes(src: ByteSource, start: number, end: number): Buffer {
-  if (src instanceof FileWindow) return src.bytes(start, end);
+  if (src instanceof FileSource) return src.bytes(start, end);
   const b = Buffer.alloc(end - start);
   for (let i = start; i < end; i++) b[i - start] = src.byteAt(i);
   return b;
@@ -281,22 +241,11 @@ export function embeddingModel(source: string, sourceSha256: string, emb: WordEm
     throw new LoupeError('FILE_NOT_FOUND', `Cannot read ${source}: ${(e as Error).message}`, { file: source });
   }
   let plan: EmbeddingRewrite;
-  const src = new FileWindow(fd, fs.fstatSync(fd).size);
+  const src = new FileSource(fd, fs.fstatSync(fd).size);
   try {
     plan = planRewrite(src, source, emb);
     fs.mkdirSync(dir, { recursive: true });
-    for (const rel of externalFiles) {
-      const from = path.resolve(path.dirname(source), rel);
-      const to = path.join(dir, rel);
-      if (fs.existsSync(to)) continue;
-      fs.mkdirSync(path.dirname(to), { recursive: true });
-      // A hard link, not a symlink: ONNX Runtime refuses external data outside the model's folder.
-      try {
-        fs.linkSync(from, to);
-      } catch {
-        fs.copyFileSync(from, to);
-      }
-    }
+    linkExternalData(source, externalFiles, dir);
     const tmp = `${target}.${process.pid}.tmp`;
     const out = fs.openSync(tmp, 'w');
     try {
