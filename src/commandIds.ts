@@ -8,4 +8,8 @@ export const Commands = {
   showAttention: 'loupe.showAttention',
   /** Internal, for the integration tests: the attention view's state and a digest of its canvas. Not in package.json. */
   attentionViewState: 'loupe._attentionViewState',
+  explain: 'loupe.explain',
+  toggleInlineAttributions: 'loupe.toggleInlineAttributions',
+  /** Internal, for the integration tests: the explanation view's state and the inline decorations set. Not in package.json. */
+  explainViewState: 'loupe._explainViewState',
 } as const;

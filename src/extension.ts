@@ -3,6 +3,7 @@
 
 import * as vscode from 'vscode';
 import { Commands } from './commandIds';
+import { registerExplain } from './commands/explain';
 import { registerPredict } from './commands/predict';
 import { registerSelectModel } from './commands/selectModel';
 import { registerShowAttention } from './commands/showAttention';
@@ -25,6 +26,7 @@ export function activate(context: vscode.ExtensionContext): LoupeApi {
     client,
     registerPredict(context, client, models),
     registerShowAttention(context, client, models),
+    registerExplain(context, client, models),
     registerSelectModel(client, models),
     vscode.commands.registerCommand(Commands.restartEngine, async () => {
       await client.restart();

@@ -1,0 +1,297 @@
+// "Loupe: Explain": attributes the current model's output to the tokens of the active editor's
+// selection or document (or a prompt file from the explorer). It asks which methods to run (each
+// with the forward passes planned) and, for a classifier, which class to explain; then runs them in
+// the engine (progress with Cancel) and shows the result in a panel beside the editor (one per source
+// file) and as inline highlights in the editor. Called with { text, model?, methods?, target?, … }
+// it returns the engine's result without any UI (for other extensions and tests). Called with
+// { uri, methods, target?, noPrompt: true } it runs interactively without the quick picks (tests).
+//
+// `loupe._explainViewState` is an internal command for the integration tests (not in package.json):
+// it reports what the view drew and how many inline decorations are set.
+// `loupe.toggleInlineAttributions` shows or hides the inline highlights.
+
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { Commands } from '../commandIds';
+import { sourceTextFrom, type SourceText } from '../editorSource';
+import { describeError, EngineClient } from '../engineClient';
+import { resolveModelArg } from '../modelCatalog';
+import type { ModelSelection } from '../modelSelection';
+import { bool, int, obj, optional, str } from '../protocol/check';
+import { EXPLAIN_VIEW_TYPE, explainSelection, type AttributionMethod, type ExplainOrigin, type ExplainProbe, type ExplainSelection } from '../protocol/explainViewProtocol';
+import { LoupeError } from '../protocol/errors';
+import { ATTRIBUTION_METHODS, type AttributionTarget, type ExplainParams, type ExplainResult } from '../protocol/workerProtocol';
+import { readSettings } from '../settings';
+import { ExplainPanel, type ExplainPanelHost } from '../views/explainPanel';
+import { InlineAttributions } from '../views/inlineAttributions';
+
+const DEFAULT_METHODS: readonly AttributionMethod[] = ['occlusion', 'kernelshap'];
+const METHOD_LABELS: Record<AttributionMethod, string> = {
+  occlusion: 'Occlusion',
+  lime: 'LIME',
+  kernelshap: 'KernelSHAP',
+  ig: 'Integrated Gradients',
+  gradxinput: 'Gradient × Input',
+};
+
+export interface ExplainArgs {
+  text?: string;
+  uri?: vscode.Uri | string;
+  model?: string;
+  methods?: AttributionMethod[];
+  /** A class index, or a full attribution target. */
+  target?: number | AttributionTarget;
+  baseline?: ExplainParams['baseline'];
+  samples?: number;
+  steps?: number;
+  seed?: number;
+  /** Interactive run without the quick picks (for tests). */
+  noPrompt?: boolean;
+}
+
+function isExplainArgs(v: unknown): v is ExplainArgs {
+  if (typeof v !== 'object' || v === null || v instanceof vscode.Uri) return false;
+  const o = v as Record<string, unknown>;
+  if (o.text !== undefined && typeof o.text !== 'string') return false;
+  if (o.methods !== undefined && !(Array.isArray(o.methods) && o.methods.every((m) => (ATTRIBUTION_METHODS as readonly unknown[]).includes(m)))) return false;
+  return o.text !== undefined || o.uri !== undefined;
+}
+
+function labelOf(source: vscode.Uri): string {
+  return source.scheme === 'untitled' ? source.path : vscode.workspace.asRelativePath(source);
+}
+
+const isCancel = (e: unknown): boolean => e instanceof LoupeError && e.code === 'CANCELLED';
+
+function targetOf(t: number | AttributionTarget | null | undefined): AttributionTarget | undefined {
+  if (t === undefined || t === null) return undefined;
+  return typeof t === 'number' ? { kind: 'class', index: t } : t;
+}
+
+const probeArgs = obj({
+  source: optional(str),
+  select: optional(explainSelection),
+  png: optional(bool),
+  timeoutMs: optional(int),
+});
+
+export type ExplainViewState = Omit<ExplainProbe, 'png'> & { pngBase64?: string; viewColumn?: number; source: string; inlineDecorations: number; inlineEnabled: boolean };
+
+export function registerExplain(context: vscode.ExtensionContext, engine: EngineClient, models: ModelSelection): vscode.Disposable {
+  const maxTokens = (): number | undefined => readSettings().maxTokens ?? undefined;
+  const inline = new InlineAttributions();
+  context.subscriptions.push(inline);
+
+  const paramsFor = (origin: ExplainOrigin, modelPath: string, text: string): ExplainParams => ({
+    model: { path: modelPath },
+    text,
+    methods: origin.methods,
+    target: targetOf(origin.target),
+    maxTokens: maxTokens(),
+  });
+
+  const compute = async (panel: ExplainPanel, text: string): Promise<ExplainResult | undefined> => {
+    panel.running?.cancel();
+    const cts = new vscode.CancellationTokenSource();
+    panel.running = cts;
+    const label = panel.origin.label;
+    const model = models.label();
+    panel.origin = { ...panel.origin, model };
+    const methods = panel.origin.methods.map((m) => METHOD_LABELS[m]).join(', ');
+    panel.showBusy(`Explaining ${model} on ${label} with ${methods}…`);
+    try {
+      const result = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Loupe: explaining ${model} on ${path.basename(label)}`, cancellable: true },
+        async (progress, token) => {
+          const sub = token.onCancellationRequested(() => cts.cancel());
+          let reported = 0;
+          try {
+            return await engine.request('explain', paramsFor(panel.origin, models.current(), text), cts.token, (done, total) => {
+              const pct = total > 0 ? (100 * done) / total : 0;
+              progress.report({ increment: pct - reported, message: total > 0 ? `${done} / ${total} forward passes` : undefined });
+              reported = pct;
+            });
+          } finally {
+            sub.dispose();
+          }
+        },
+      );
+      if (panel.running !== cts || panel.isDisposed) return undefined;
+      engine.setModelLabel(model);
+      panel.showResult(result);
+      inline.set(panel.source, panel.origin.range?.start ?? 0, result);
+      return result;
+    } catch (e) {
+      if (panel.running !== cts || panel.isDisposed) return undefined;
+      const message = describeError(e);
+      if (isCancel(e)) {
+        panel.showError('Cancelled. Run again to explain.');
+        return undefined;
+      }
+      engine.log.error(`Explanation of ${model} on ${label}: ${message}`);
+      panel.showError(`${label}: ${message}`);
+      void vscode.window.showErrorMessage(`Loupe: no explanation for ${label}: ${message}`, 'Show Log').then((choice) => {
+        if (choice === 'Show Log') engine.log.show();
+      });
+      return undefined;
+    } finally {
+      if (panel.running === cts) panel.running = null;
+      cts.dispose();
+    }
+  };
+
+  const rerun = async (panel: ExplainPanel): Promise<void> => {
+    let text: string;
+    try {
+      const doc = await vscode.workspace.openTextDocument(panel.source);
+      const r = panel.origin.range;
+      const all = doc.getText();
+      text = r && r.end <= all.length ? all.slice(r.start, r.end) : all;
+      if (r && r.end > all.length) panel.origin = { ...panel.origin, range: null };
+    } catch (e) {
+      panel.showError(`${panel.origin.label} could not be read: ${describeError(e)}`);
+      return;
+    }
+    await compute(panel, text);
+  };
+
+  const host: ExplainPanelHost = {
+    rerun,
+    methodChanged: (panel, method) => inline.setMethod(panel.source, method),
+    log: engine.log,
+  };
+
+  /** The quick picks: methods (with planned forward passes) and, for a classifier, the class. */
+  const ask = async (target: SourceText): Promise<{ methods: AttributionMethod[]; target: number | null } | undefined> => {
+    const modelPath = models.current();
+    const [plan, info] = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Loupe: planning the explanation' }, () =>
+      Promise.all([
+        engine.request('plan', { model: { path: modelPath }, text: target.text, methods: [...ATTRIBUTION_METHODS], maxTokens: maxTokens() }).catch((e: unknown) => {
+          engine.log.warn(`Plan failed: ${describeError(e)}`);
+          return null;
+        }),
+        engine.request('describe', { model: { path: modelPath } }),
+      ]),
+    );
+    const passes = new Map(plan?.plans.map((p) => [p.method, p.forwardPasses]) ?? []);
+    const items = ATTRIBUTION_METHODS.map((m) => ({
+      label: METHOD_LABELS[m],
+      method: m,
+      description: passes.has(m) ? `${passes.get(m)} forward passes` : 'forward passes unknown',
+      picked: DEFAULT_METHODS.includes(m),
+    }));
+    const picked = await vscode.window.showQuickPick(items, {
+      canPickMany: true,
+      title: `Loupe: explain ${path.basename(target.source.path)}${plan ? ` (${plan.numTokens} tokens)` : ''}`,
+      placeHolder: 'Attribution methods to run and compare',
+    });
+    if (!picked || picked.length === 0) return undefined;
+    let cls: number | null = null;
+    if (info.task === 'text-classifier' && info.labels && info.labels.length > 0) {
+      const classItems = [{ label: 'Predicted class', description: 'default', index: null as number | null }, ...info.labels.map((l, i) => ({ label: l, description: `class ${i}`, index: i as number | null }))];
+      const c = await vscode.window.showQuickPick(classItems, { title: 'Loupe: class to explain', placeHolder: 'The predicted class, or another one' });
+      if (!c) return undefined;
+      cls = c.index;
+    }
+    return { methods: picked.map((p) => p.method), target: cls };
+  };
+
+  const open = async (source: SourceText, methods: AttributionMethod[], target: number | null): Promise<ExplainResult | undefined> => {
+    const origin: ExplainOrigin = { source: source.source.toString(), label: labelOf(source.source), range: source.range, model: models.label(), methods, target };
+    const panel = ExplainPanel.show(context.extensionUri, origin, host);
+    return compute(panel, source.text);
+  };
+
+  const stateOf = (panel: ExplainPanel, p: ExplainProbe): ExplainViewState => {
+    const { png, ...rest } = p;
+    return {
+      ...rest,
+      source: panel.origin.source,
+      viewColumn: panel.panel.viewColumn,
+      inlineDecorations: inline.count(panel.source),
+      inlineEnabled: inline.enabled,
+      ...(png ? { pngBase64: Buffer.from(png).toString('base64') } : {}),
+    };
+  };
+
+  const viewState = async (raw: unknown): Promise<ExplainViewState> => {
+    const args = probeArgs(raw ?? {}, 'args');
+    const panel = ExplainPanel.find(args.source);
+    if (!panel) throw new Error(args.source ? `no explanation view for ${args.source}` : 'no explanation view is open');
+    const until = Date.now() + (args.timeoutMs ?? 60_000);
+    for (;;) {
+      const p = await panel.probe(undefined, false, Math.max(1000, until - Date.now()));
+      const settled = !panel.running && (p.status === 'error' || (p.status === 'drawn' && p.generation === panel.generation));
+      if (settled) break;
+      if (Date.now() > until) return stateOf(panel, p);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const p = await panel.probe(args.select as ExplainSelection | undefined, args.png === true, Math.max(1000, until - Date.now()));
+    return stateOf(panel, p);
+  };
+
+  context.subscriptions.push(
+    vscode.window.registerWebviewPanelSerializer(EXPLAIN_VIEW_TYPE, {
+      deserializeWebviewPanel: async (panel, state) => ExplainPanel.revive(panel, context.extensionUri, state, host),
+    }),
+    vscode.commands.registerCommand(Commands.explainViewState, viewState),
+    vscode.commands.registerCommand(Commands.toggleInlineAttributions, () => {
+      const on = inline.toggle();
+      void vscode.window.setStatusBarMessage(`Loupe: inline attributions ${on ? 'shown' : 'hidden'}`, 3000);
+      return on;
+    }),
+  );
+
+  return vscode.commands.registerCommand(Commands.explain, async (arg?: unknown): Promise<ExplainResult | undefined> => {
+    if (isExplainArgs(arg) && arg.text !== undefined && arg.uri === undefined) {
+      // Programmatic use: no UI but the progress; errors go to the caller.
+      const base = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd();
+      const modelPath = arg.model !== undefined ? resolveModelArg(arg.model, base) : models.current();
+      const params: ExplainParams = {
+        model: { path: modelPath },
+        text: arg.text,
+        methods: arg.methods && arg.methods.length > 0 ? arg.methods : [...DEFAULT_METHODS],
+        target: targetOf(arg.target),
+        baseline: arg.baseline,
+        samples: arg.samples,
+        steps: arg.steps,
+        seed: arg.seed,
+        maxTokens: maxTokens(),
+      };
+      return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Loupe: explaining ${path.basename(modelPath)}`, cancellable: true }, (_progress, token) =>
+        engine.request('explain', params, token),
+      );
+    }
+    const preset = isExplainArgs(arg) ? arg : undefined;
+    const from = preset ? (typeof preset.uri === 'string' ? vscode.Uri.parse(preset.uri) : preset.uri) : arg;
+    let source: SourceText | null;
+    try {
+      source = await sourceTextFrom(from);
+    } catch (e) {
+      const file = from instanceof vscode.Uri ? labelOf(from) : 'the file';
+      void vscode.window.showErrorMessage(`Loupe: ${file} could not be opened: ${describeError(e)}`);
+      return undefined;
+    }
+    if (!source) {
+      void vscode.window.showInformationMessage('Loupe: open a prompt file, or select some text, to explain.');
+      return undefined;
+    }
+    if (source.text.trim() === '') {
+      void vscode.window.showWarningMessage(`Loupe: ${labelOf(source.source)} is empty: there is nothing to explain.`);
+      return undefined;
+    }
+    if (preset?.noPrompt) {
+      const t = typeof preset.target === 'number' ? preset.target : null;
+      return open(source, preset.methods && preset.methods.length > 0 ? preset.methods : [...DEFAULT_METHODS], t);
+    }
+    let choice: { methods: AttributionMethod[]; target: number | null } | undefined;
+    try {
+      choice = await ask(source);
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Loupe: could not prepare the explanation: ${describeError(e)}`);
+      return undefined;
+    }
+    if (!choice) return undefined;
+    return open(source, choice.methods, choice.target);
+  });
+}

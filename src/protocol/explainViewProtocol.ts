@@ -1,0 +1,117 @@
+// The protocol between the extension host and the explanation webview. Both sides import it; each
+// checks what arrives with the checkers below (never trusting the other side's shapes).
+
+import { arr, bool, CheckError, int, literal, nullable, obj, optional, str, type Checked, type Checker } from './check';
+import { ATTRIBUTION_METHODS, explainResult, type ExplainResult } from './workerProtocol';
+
+export const EXPLAIN_VIEW_TYPE = 'loupe.explain';
+
+export type AttributionMethod = (typeof ATTRIBUTION_METHODS)[number];
+const method = literal(...ATTRIBUTION_METHODS);
+
+const charRange: Checker<{ start: number; end: number }> = (v, w) => {
+  const r = obj({ start: int, end: int })(v, w);
+  if (r.start < 0 || r.end < r.start) throw new CheckError(w, 'a character range (0 ≤ start ≤ end)');
+  return r;
+};
+
+const bytes: Checker<Uint8Array> = (v, w) => {
+  if (v instanceof Uint8Array) return v;
+  if (v instanceof ArrayBuffer) return new Uint8Array(v);
+  throw new CheckError(w, 'a Uint8Array');
+};
+
+/** Where the explained text came from and how it was explained: enough to recompute it after a reload. */
+export const explainOrigin = obj({
+  source: str,
+  label: str,
+  range: nullable(charRange),
+  model: str,
+  methods: arr(method),
+  /** The class index explained, or null for the predicted class (or a non-classifier's default target). */
+  target: nullable(int),
+});
+export type ExplainOrigin = Checked<typeof explainOrigin>;
+
+/** A change of what the view shows (from the test hook; the user does it with the controls). */
+export const explainSelection = obj({ method: optional(method), showSpecial: optional(bool) });
+export type ExplainSelection = Checked<typeof explainSelection>;
+
+/** What the view drew: what the test hook reads. */
+export const explainProbe = obj({
+  status: literal('empty', 'busy', 'error', 'drawn'),
+  message: str,
+  generation: int,
+  /** The method whose scores shade the text. */
+  method: str,
+  showSpecial: bool,
+  /** Tokens drawn in the text, and how many of them carry a non-zero shade. */
+  tokens: int,
+  shaded: int,
+  /** The methods in the comparison table (its columns). */
+  methods: arr(str),
+  /** Spearman correlations shown (pairs of methods). */
+  agreements: int,
+  notices: arr(str),
+  png: optional(bytes),
+});
+export type ExplainProbe = Checked<typeof explainProbe>;
+
+/** host → webview */
+export type HostToView =
+  | { type: 'busy'; origin: ExplainOrigin; message: string }
+  | { type: 'error'; origin: ExplainOrigin; message: string }
+  | { type: 'result'; origin: ExplainOrigin; generation: number; result: ExplainResult }
+  | { type: 'probe'; id: number; select?: ExplainSelection; png: boolean };
+
+/** webview → host */
+export type ViewToHost =
+  | { type: 'ready' }
+  | { type: 'rerun' }
+  | { type: 'reveal'; start: number; end: number }
+  | { type: 'method'; method: AttributionMethod }
+  | { type: 'probeResult'; id: number; probe: ExplainProbe };
+
+/** Checks that every explanation's arrays agree in length (so the view never reads past one). */
+export function checkExplainShape(r: ExplainResult, w = 'result'): ExplainResult {
+  r.explanations.forEach((e, k) => {
+    const n = e.tokens.length;
+    if (e.scores.length !== n) throw new CheckError(`${w}.explanations[${k}].scores`, `${n} scores`);
+    if (e.attributed.length !== n) throw new CheckError(`${w}.explanations[${k}].attributed`, `${n} flags`);
+  });
+  return r;
+}
+
+export function checkHostToView(v: unknown): HostToView {
+  const { type } = obj({ type: literal('busy', 'error', 'result', 'probe') })(v, 'message');
+  const r = v as Record<string, unknown>;
+  switch (type) {
+    case 'busy':
+    case 'error':
+      return { type, origin: explainOrigin(r.origin, 'origin'), message: str(r.message, 'message') };
+    case 'result':
+      return { type, origin: explainOrigin(r.origin, 'origin'), generation: int(r.generation, 'generation'), result: checkExplainShape(explainResult(r.result, 'result')) };
+    case 'probe': {
+      const select = optional(explainSelection)(r.select, 'select');
+      return select ? { type, id: int(r.id, 'id'), select, png: bool(r.png, 'png') } : { type, id: int(r.id, 'id'), png: bool(r.png, 'png') };
+    }
+  }
+}
+
+export function checkViewToHost(v: unknown): ViewToHost {
+  const { type } = obj({ type: literal('ready', 'rerun', 'reveal', 'method', 'probeResult') })(v, 'message');
+  const r = v as Record<string, unknown>;
+  switch (type) {
+    case 'ready':
+    case 'rerun':
+      return { type };
+    case 'reveal': {
+      const range = charRange(v, 'message');
+      return { type, start: range.start, end: range.end };
+    }
+    case 'method':
+      return { type, method: method(r.method, 'method') };
+    case 'probeResult':
+      return { type, id: int(r.id, 'id'), probe: explainProbe(r.probe, 'probe') };
+  }
+}
