@@ -1,10 +1,12 @@
 // "Loupe: Explain": attributes the current model's output to the tokens of the active editor's
 // selection or document (or a prompt file from the explorer). It asks which methods to run (each
-// with the forward passes planned) and, for a classifier, which class to explain; then runs them in
+// with the forward passes planned) and, for a classifier, which class to explain (for a causal LM:
+// the next token, a continuation, or a generation of N tokens); then runs them in
 // the engine (progress with Cancel) and shows the result in a panel beside the editor (one per source
 // file) and as inline highlights in the editor. Called with { text, model?, methods?, target?, … }
 // it returns the engine's result without any UI (for other extensions and tests). Called with
-// { uri, methods, target?, noPrompt: true } it runs interactively without the quick picks (tests).
+// { uri, methods, target?, model?, noPrompt: true } it runs interactively without the quick picks
+// (tests); a model named there stays the panel's model when it is run again.
 //
 // `loupe._explainViewState` is an internal command for the integration tests (not in package.json):
 // it reports what the view drew and how many inline decorations are set.
@@ -20,7 +22,7 @@ import type { ModelSelection } from '../modelSelection';
 import { bool, int, obj, optional, str } from '../protocol/check';
 import { EXPLAIN_VIEW_TYPE, explainSelection, type AttributionMethod, type ExplainOrigin, type ExplainProbe, type ExplainSelection } from '../protocol/explainViewProtocol';
 import { LoupeError } from '../protocol/errors';
-import { ATTRIBUTION_METHODS, type AttributionTarget, type ExplainParams, type ExplainResult } from '../protocol/workerProtocol';
+import { ATTRIBUTION_METHODS, attributionTarget, type AttributionTarget, type ExplainParams, type ExplainResult } from '../protocol/workerProtocol';
 import { readSettings } from '../settings';
 import { ExplainPanel, type ExplainPanelHost } from '../views/explainPanel';
 import { InlineAttributions } from '../views/inlineAttributions';
@@ -61,6 +63,52 @@ function labelOf(source: vscode.Uri): string {
   return source.scheme === 'untitled' ? source.path : vscode.workspace.asRelativePath(source);
 }
 
+export const MAX_GENERATE_TOKENS = 32;
+
+/** "Generate…": the number of tokens, or the reason it is not one (for the input box). */
+export function validateGenerateCount(v: string): string | undefined {
+  const t = v.trim();
+  if (!/^\d+$/.test(t)) return `Enter a whole number of tokens from 1 to ${MAX_GENERATE_TOKENS}.`;
+  const n = Number(t);
+  if (n < 1 || n > MAX_GENERATE_TOKENS) return `The number of tokens must be from 1 to ${MAX_GENERATE_TOKENS} (got ${n}).`;
+  return undefined;
+}
+
+/** A causal LM's target: the next token (the argmax), a continuation (log-probability), or a generation. Undefined when dismissed. */
+async function askLmTarget(): Promise<AttributionTarget | undefined> {
+  type Item = vscode.QuickPickItem & { kind2: 'next-token' | 'continuation' | 'generate' };
+  const items: Item[] = [
+    { label: 'Next token', description: 'default', detail: "The model's most likely next token", kind2: 'next-token' },
+    { label: 'Continuation…', detail: 'A continuation you type, scored as its log-probability', kind2: 'continuation' },
+    { label: 'Generate…', detail: `N tokens generated greedily (1–${MAX_GENERATE_TOKENS}), each explained over the prompt and the tokens before it`, kind2: 'generate' },
+  ];
+  const pick = await vscode.window.showQuickPick(items, { title: 'Loupe: what to explain', placeHolder: 'The next token, a continuation, or a generation' });
+  if (!pick) return undefined;
+  switch (pick.kind2) {
+    case 'next-token':
+      return { kind: 'next-token' };
+    case 'continuation': {
+      const text = await vscode.window.showInputBox({
+        title: 'Loupe: continuation to explain',
+        prompt: 'The text that follows the prompt (include a leading space if the model expects one); its log-probability is explained',
+        validateInput: (v) => (v.length === 0 ? 'Enter the continuation text.' : undefined),
+      });
+      if (text === undefined || text.length === 0) return undefined;
+      return { kind: 'continuation', text, output: 'logprob' };
+    }
+    case 'generate': {
+      const n = await vscode.window.showInputBox({
+        title: 'Loupe: tokens to generate',
+        prompt: `How many tokens to generate and explain (1–${MAX_GENERATE_TOKENS})`,
+        value: '8',
+        validateInput: validateGenerateCount,
+      });
+      if (n === undefined || validateGenerateCount(n) !== undefined) return undefined;
+      return { kind: 'generate', maxTokens: Number(n.trim()) };
+    }
+  }
+}
+
 const isCancel = (e: unknown): boolean => e instanceof LoupeError && e.code === 'CANCELLED';
 
 function targetOf(t: number | AttributionTarget | null | undefined): AttributionTarget | undefined {
@@ -95,7 +143,8 @@ export function registerExplain(context: vscode.ExtensionContext, engine: Engine
     const cts = new vscode.CancellationTokenSource();
     panel.running = cts;
     const label = panel.origin.label;
-    const model = models.label();
+    const modelPath = panel.origin.modelPath ?? models.current();
+    const model = panel.origin.modelPath !== undefined ? path.basename(panel.origin.modelPath) : models.label();
     panel.origin = { ...panel.origin, model };
     const methods = panel.origin.methods.map((m) => METHOD_LABELS[m]).join(', ');
     panel.showBusy(`Explaining ${model} on ${label} with ${methods}…`);
@@ -106,7 +155,7 @@ export function registerExplain(context: vscode.ExtensionContext, engine: Engine
           const sub = token.onCancellationRequested(() => cts.cancel());
           let reported = 0;
           try {
-            return await engine.request('explain', paramsFor(panel.origin, models.current(), text), cts.token, (done, total) => {
+            return await engine.request('explain', paramsFor(panel.origin, modelPath, text), cts.token, (done, total) => {
               const pct = total > 0 ? (100 * done) / total : 0;
               progress.report({ increment: pct - reported, message: total > 0 ? `${done} / ${total} forward passes` : undefined });
               reported = pct;
@@ -161,8 +210,8 @@ export function registerExplain(context: vscode.ExtensionContext, engine: Engine
     log: engine.log,
   };
 
-  /** The quick picks: methods (with planned forward passes) and, for a classifier, the class. */
-  const ask = async (target: SourceText): Promise<{ methods: AttributionMethod[]; target: number | null } | undefined> => {
+  /** The quick picks: methods (with planned forward passes) and, for a classifier, the class; for a causal LM, the target. */
+  const ask = async (target: SourceText): Promise<{ methods: AttributionMethod[]; target: ExplainOrigin['target'] } | undefined> => {
     const modelPath = models.current();
     const [plan, info] = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Loupe: planning the explanation' }, () =>
       Promise.all([
@@ -186,8 +235,12 @@ export function registerExplain(context: vscode.ExtensionContext, engine: Engine
       placeHolder: 'Attribution methods to run and compare',
     });
     if (!picked || picked.length === 0) return undefined;
-    let cls: number | null = null;
-    if (info.task === 'text-classifier' && info.labels && info.labels.length > 0) {
+    let cls: ExplainOrigin['target'] = null;
+    if (info.task === 'causal-lm') {
+      const lm = await askLmTarget();
+      if (lm === undefined) return undefined;
+      cls = lm;
+    } else if (info.task === 'text-classifier' && info.labels && info.labels.length > 0) {
       const classItems = [{ label: 'Predicted class', description: 'default', index: null as number | null }, ...info.labels.map((l, i) => ({ label: l, description: `class ${i}`, index: i as number | null }))];
       const c = await vscode.window.showQuickPick(classItems, { title: 'Loupe: class to explain', placeHolder: 'The predicted class, or another one' });
       if (!c) return undefined;
@@ -196,8 +249,16 @@ export function registerExplain(context: vscode.ExtensionContext, engine: Engine
     return { methods: picked.map((p) => p.method), target: cls };
   };
 
-  const open = async (source: SourceText, methods: AttributionMethod[], target: number | null): Promise<ExplainResult | undefined> => {
-    const origin: ExplainOrigin = { source: source.source.toString(), label: labelOf(source.source), range: source.range, model: models.label(), methods, target };
+  const open = async (source: SourceText, methods: AttributionMethod[], target: ExplainOrigin['target'], modelPath?: string): Promise<ExplainResult | undefined> => {
+    const origin: ExplainOrigin = {
+      source: source.source.toString(),
+      label: labelOf(source.source),
+      range: source.range,
+      model: modelPath !== undefined ? path.basename(modelPath) : models.label(),
+      ...(modelPath !== undefined ? { modelPath } : {}),
+      methods,
+      target,
+    };
     const panel = ExplainPanel.show(context.extensionUri, origin, host);
     return compute(panel, source.text);
   };
@@ -281,10 +342,18 @@ export function registerExplain(context: vscode.ExtensionContext, engine: Engine
       return undefined;
     }
     if (preset?.noPrompt) {
-      const t = typeof preset.target === 'number' ? preset.target : null;
-      return open(source, preset.methods && preset.methods.length > 0 ? preset.methods : [...DEFAULT_METHODS], t);
+      let t: ExplainOrigin['target'];
+      let modelPath: string | undefined;
+      try {
+        t = preset.target === undefined ? null : typeof preset.target === 'number' ? int(preset.target, 'target') : attributionTarget(preset.target, 'target');
+        if (preset.model !== undefined) modelPath = resolveModelArg(preset.model, vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd());
+      } catch (e) {
+        void vscode.window.showErrorMessage(`Loupe: invalid explanation arguments: ${describeError(e)}`);
+        return undefined;
+      }
+      return open(source, preset.methods && preset.methods.length > 0 ? preset.methods : [...DEFAULT_METHODS], t, modelPath);
     }
-    let choice: { methods: AttributionMethod[]; target: number | null } | undefined;
+    let choice: { methods: AttributionMethod[]; target: ExplainOrigin['target'] } | undefined;
     try {
       choice = await ask(source);
     } catch (e) {

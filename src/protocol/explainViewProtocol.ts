@@ -1,8 +1,8 @@
 // The protocol between the extension host and the explanation webview. Both sides import it; each
 // checks what arrives with the checkers below (never trusting the other side's shapes).
 
-import { arr, bool, CheckError, int, literal, nullable, obj, optional, str, type Checked, type Checker } from './check';
-import { ATTRIBUTION_METHODS, explainResult, type ExplainResult } from './workerProtocol';
+import { arr, bool, CheckError, int, literal, nullable, obj, optional, str, union, type Checked, type Checker } from './check';
+import { ATTRIBUTION_METHODS, attributionTarget, explainResult, type ExplainResult } from './workerProtocol';
 
 export const EXPLAIN_VIEW_TYPE = 'loupe.explain';
 
@@ -27,9 +27,14 @@ export const explainOrigin = obj({
   label: str,
   range: nullable(charRange),
   model: str,
+  /** The model's path when the run named one (it then stays pinned across reruns); else the current model. */
+  modelPath: optional(str),
   methods: arr(method),
-  /** The class index explained, or null for the predicted class (or a non-classifier's default target). */
-  target: nullable(int),
+  /**
+   * The class index explained, or a full target (a causal LM's next token, continuation or
+   * generation), or null for the predicted class (or a non-classifier's default target).
+   */
+  target: nullable(union(int, attributionTarget)),
 });
 export type ExplainOrigin = Checked<typeof explainOrigin>;
 
@@ -53,6 +58,8 @@ export const explainProbe = obj({
   /** Spearman correlations shown (pairs of methods). */
   agreements: int,
   notices: arr(str),
+  /** Rows of the generation matrix (generated tokens), 0 when the explanation has no generation. */
+  generationRows: optional(int),
   png: optional(bytes),
 });
 export type ExplainProbe = Checked<typeof explainProbe>;
@@ -78,6 +85,11 @@ export function checkExplainShape(r: ExplainResult, w = 'result'): ExplainResult
     const n = e.tokens.length;
     if (e.scores.length !== n) throw new CheckError(`${w}.explanations[${k}].scores`, `${n} scores`);
     if (e.attributed.length !== n) throw new CheckError(`${w}.explanations[${k}].attributed`, `${n} flags`);
+    e.generation?.steps.forEach((s, j) => {
+      const m = s.tokens.length;
+      if (s.scores.length !== m) throw new CheckError(`${w}.explanations[${k}].generation.steps[${j}].scores`, `${m} scores`);
+      if (s.attributed.length !== m) throw new CheckError(`${w}.explanations[${k}].generation.steps[${j}].attributed`, `${m} flags`);
+    });
   });
   return r;
 }

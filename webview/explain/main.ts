@@ -2,8 +2,10 @@
 // scale (negative: the theme's charts red, positive: its charts blue, blended with the editor
 // background; the magnitude normalised per method), a method selector, a tooltip with the token's
 // score under every method, and a table comparing the methods (forward passes, completeness gap,
-// faithfulness against the random floor, rank agreement). Colours are read from the theme at run
-// time and follow theme changes.
+// faithfulness against the random floor, rank agreement). For a generation (a causal LM's greedy
+// output) it also draws a generated-token × source-token matrix: one row per generated token, one
+// column per prompt token and previously generated token, shaded on the same scale (normalised per
+// row). Colours are read from the theme at run time and follow theme changes.
 
 import { ATTRIBUTION_METHODS } from '../../src/protocol/workerProtocol';
 import { checkHostToView, explainOrigin, type AttributionMethod, type ExplainOrigin, type ExplainProbe, type HostToView } from '../../src/protocol/explainViewProtocol';
@@ -106,12 +108,14 @@ function save(): void {
 class ExplainView {
   private readonly textBox = el('div', 'explain-text');
   private readonly tooltip = el('div', 'explain-tooltip');
+  private readonly matrixBox = el('div', 'explain-matrix-box');
   private readonly methodControl: Control<string>;
   private readonly specialControl: Control<boolean>;
   readonly notices: string[] = [];
   agreements = 0;
   shaded = 0;
   drawnTokens = 0;
+  generationRows = 0;
 
   constructor(
     readonly result: ExplainResult,
@@ -167,7 +171,7 @@ class ExplainView {
     pos.style.backgroundColor = shade(1);
     legend.append(neg, el('span', 'muted', 'lowers the target'), pos, el('span', 'muted', 'raises it · shade normalised per method; Enter on a token selects it in the editor'));
 
-    app.append(controls, legend, this.textBox, this.tooltip, el('h2', undefined, 'Methods compared'), this.table());
+    app.append(controls, legend, this.textBox, this.tooltip, this.matrixBox, el('h2', undefined, 'Methods compared'), this.table());
     this.tooltip.setAttribute('role', 'tooltip');
     this.tooltip.id = 'explain-tooltip';
     this.tooltip.hidden = true;
@@ -239,6 +243,91 @@ class ExplainView {
     });
     if (at < text.length) this.textBox.append(document.createTextNode(text.slice(at)));
     specials('end');
+    this.drawMatrix();
+  }
+
+  /**
+   * The generation matrix of the current method: row k is the k-th generated token, its cells the
+   * scores of the prompt tokens and the k generated tokens before it (step k of the engine's
+   * generation), each row normalised by its own largest |score|.
+   */
+  private drawMatrix(): void {
+    this.matrixBox.replaceChildren();
+    this.generationRows = 0;
+    const e = this.current;
+    const g = e?.generation;
+    if (!e || !g || g.steps.length === 0) return;
+    // Columns: the longest step's tokens (the prompt plus every generated token but the last).
+    const widest = g.steps.reduce((a, b) => (b.tokens.length > a.tokens.length ? b : a));
+    const cols = widest.tokens.map((_, j) => j).filter((j) => ui.showSpecial || !widest.tokens[j]!.special);
+    const promptCount = g.steps[0]!.tokens.length;
+    const label = (t: { token: string }): string => JSON.stringify(t.token).slice(1, -1);
+
+    const legend = el('div', 'explain-legend');
+    const neg = el('span', 'legend-swatch');
+    neg.style.backgroundColor = shade(-1);
+    const pos = el('span', 'legend-swatch');
+    pos.style.backgroundColor = shade(1);
+    legend.append(neg, el('span', 'muted', 'lowers'), pos, el('span', 'muted', `raises the generated token · shade normalised per row (each generated token's largest |score|) · ${METHOD_LABELS[e.method]}; ↑/↓ move between rows`));
+
+    const table = el('table', 'explain-matrix');
+    table.setAttribute('aria-label', `Attribution of each generated token (rows) to the prompt and earlier generated tokens (columns), ${METHOD_LABELS[e.method]}`);
+    const head = el('tr');
+    const corner = el('th', undefined, 'generated ↓ · source →');
+    corner.scope = 'col';
+    head.append(corner);
+    for (const j of cols) {
+      const t = widest.tokens[j]!;
+      const th = el('th', `${j >= promptCount ? 'generated' : ''}${t.special ? ' special' : ''}`.trim() || undefined, label(t));
+      th.scope = 'col';
+      th.title = `${JSON.stringify(t.token)}${j >= promptCount ? ` (generated token ${j - promptCount + 1})` : ' (prompt)'}${t.special ? ' (special)' : ''}`;
+      head.append(th);
+    }
+    const thead = el('thead');
+    thead.append(head);
+    const body = el('tbody');
+    g.steps.forEach((step, k) => {
+      const gen = g.tokens[k];
+      const genText = gen ? JSON.stringify(gen.token) : `#${k + 1}`;
+      const tr = el('tr');
+      tr.tabIndex = 0;
+      const max = maxMagnitude(step.scores, step.attributed);
+      const th = el('th', undefined, gen ? label(gen) : `#${k + 1}`);
+      th.scope = 'row';
+      tr.append(th);
+      let top = -1;
+      for (const j of cols) {
+        const td = el('td');
+        const src = step.tokens[j];
+        if (!src) {
+          td.className = 'na';
+          td.title = `${genText} ← ${JSON.stringify(widest.tokens[j]!.token)}: not yet generated`;
+        } else {
+          const sc = step.scores[j]!;
+          const attributed = step.attributed[j] === true;
+          if (attributed && max > 0 && Number.isFinite(sc) && sc !== 0) td.style.backgroundColor = shade(sc / max);
+          if (attributed && Number.isFinite(sc) && (top < 0 || Math.abs(sc) > Math.abs(step.scores[top]!))) top = j;
+          td.title = `${genText} ← ${JSON.stringify(src.token)}: ${attributed ? fmt(sc, 4) : 'not attributed'}`;
+        }
+        tr.append(td);
+      }
+      const topText = top >= 0 ? `; strongest source ${JSON.stringify(step.tokens[top]!.token)} (${fmt(step.scores[top], 4)})` : '';
+      tr.setAttribute('aria-label', `Generated token ${k + 1} of ${g.steps.length}: ${genText}, ${step.target.output} ${fmt(step.target.value)}${topText}`);
+      tr.title = `${genText}: ${step.target.output} ${fmt(step.target.value, 4)}`;
+      tr.addEventListener('keydown', (ev) => {
+        const next = (ev.key === 'ArrowDown' ? tr.nextElementSibling : ev.key === 'ArrowUp' ? tr.previousElementSibling : null) as HTMLElement | null;
+        if (next) {
+          ev.preventDefault();
+          next.focus();
+        }
+      });
+      body.append(tr);
+      this.generationRows++;
+    });
+    table.append(thead, body);
+    const wrap = el('div', 'table-wrap');
+    wrap.append(table);
+    this.matrixBox.append(el('h2', undefined, `Generation · ${g.steps.length} tokens`), el('p', 'muted', g.text), legend, wrap);
   }
 
   private tokenSpan(e: Explanation, i: number, max: number): HTMLElement {
@@ -395,6 +484,7 @@ async function answerProbe(m: Extract<HostToView, { type: 'probe' }>): Promise<v
     methods: view?.result.explanations.map((e) => e.method) ?? [],
     agreements: view?.agreements ?? 0,
     notices: view?.notices ?? [],
+    generationRows: view?.generationRows ?? 0,
   };
   if (m.png && view) {
     const png = await view.png().catch(() => undefined);

@@ -30,6 +30,7 @@ interface ViewState {
   methods: string[];
   agreements: number;
   notices: string[];
+  generationRows?: number;
   pngBase64?: string;
   viewColumn?: number;
   source: string;
@@ -172,5 +173,33 @@ suite('Explanation view (loupe.explain)', function () {
     await until('the decorations to clear', async () => (await viewState({ source: prompt.toString() })).inlineDecorations, (n) => n === 0, 5_000);
     await vscode.commands.executeCommand('workbench.action.files.revert');
     assert.strictEqual(doc.isDirty, false);
+  });
+
+  test('interactive generation with the bundled LM: the panel draws a generated-token × source-token matrix', async () => {
+    const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
+    const model = path.join(ext.extensionPath, 'models', 'moby-lm');
+    const f = vscode.workspace.workspaceFolders![0]!;
+    const lmPrompt = vscode.Uri.joinPath(f.uri, 'explain-lm-prompt.txt');
+    await vscode.workspace.fs.writeFile(lmPrompt, Buffer.from('Call me Ishmael. Some years ago', 'utf8'));
+    try {
+      const result = await vscode.commands.executeCommand<ExplainResult | undefined>(EXPLAIN, {
+        uri: lmPrompt,
+        methods: ['occlusion'],
+        noPrompt: true,
+        model,
+        target: { kind: 'generate', maxTokens: 3 },
+      });
+      assert.ok(result, `${EXPLAIN} returned nothing (an error? see the Loupe log)`);
+      const g = result.explanations[0]?.generation;
+      assert.ok(g, 'the explanation has no generation');
+      assert.strictEqual(g.steps.length, 3);
+      await until('the explanation tab', async () => explainTabs().filter((t) => t.label === 'Explanation: explain-lm-prompt.txt'), (t) => t.length > 0);
+      const s = await viewState({ source: lmPrompt.toString() });
+      assert.strictEqual(s.status, 'drawn', s.message);
+      assert.deepStrictEqual(s.methods, ['occlusion']);
+      assert.strictEqual(s.generationRows, 3, 'one matrix row per generated token');
+    } finally {
+      await vscode.workspace.fs.delete(lmPrompt).then(undefined, () => undefined);
+    }
   });
 });
