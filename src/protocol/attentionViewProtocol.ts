@@ -2,7 +2,8 @@
 // checks what arrives with the checkers below. The attention maps travel as Float32Arrays (VS Code
 // transfers typed arrays as buffers, not as JSON), and the PNG export comes back as a Uint8Array.
 
-import { arr, bool, CheckError, int, literal, nullable, obj, optional, str, type Checked, type Checker } from './check';
+import { arr, bool, CheckError, int, literal, nullable, obj, optional, str, type Checked } from './check';
+import { bytes, charRange, type SourceViewHostToView } from './sourceView';
 import { attentionResult, type AttentionResult } from './workerProtocol';
 
 export const ATTENTION_VIEW_TYPE = 'loupe.attention';
@@ -12,23 +13,7 @@ export const ATTENTION_MODES = ['head', 'mean', 'rollout'] as const;
 export type AttentionMode = (typeof ATTENTION_MODES)[number];
 const attentionMode = literal(...ATTENTION_MODES);
 
-/** A character range in the source document (a selection); start ≤ end. */
-export interface CharRange {
-  start: number;
-  end: number;
-}
-
-const charRange: Checker<CharRange> = (v, w) => {
-  const r = obj({ start: int, end: int })(v, w);
-  if (r.start < 0 || r.end < r.start) throw new CheckError(w, 'a character range (0 ≤ start ≤ end)');
-  return r;
-};
-
-const bytes: Checker<Uint8Array> = (v, w) => {
-  if (v instanceof Uint8Array) return v;
-  if (v instanceof ArrayBuffer) return new Uint8Array(v);
-  throw new CheckError(w, 'a Uint8Array');
-};
+export type { CharRange } from './sourceView';
 
 /** Where the shown text came from, and how it was computed: enough to recompute it after a reload. */
 export const viewOrigin = obj({
@@ -91,11 +76,7 @@ export const viewProbe = obj({
 export type ViewProbe = Checked<typeof viewProbe>;
 
 /** host → webview */
-export type HostToView =
-  | { type: 'busy'; origin: ViewOrigin; message: string }
-  | { type: 'error'; origin: ViewOrigin; message: string }
-  | { type: 'result'; origin: ViewOrigin; generation: number; result: AttentionResult }
-  | { type: 'probe'; id: number; select?: ViewSelection; png: boolean };
+export type HostToView = SourceViewHostToView<ViewOrigin, AttentionResult, ViewSelection>;
 
 /** webview → host */
 export type ViewToHost =

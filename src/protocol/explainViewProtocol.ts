@@ -1,25 +1,14 @@
 // The protocol between the extension host and the explanation webview. Both sides import it; each
 // checks what arrives with the checkers below (never trusting the other side's shapes).
 
-import { arr, bool, CheckError, int, literal, nullable, obj, optional, str, union, type Checked, type Checker } from './check';
+import { arr, bool, CheckError, int, literal, nullable, obj, optional, str, union, type Checked } from './check';
+import { bytes, charRange, type SourceViewHostToView } from './sourceView';
 import { ATTRIBUTION_METHODS, attributionTarget, explainResult, type ExplainResult } from './workerProtocol';
 
 export const EXPLAIN_VIEW_TYPE = 'loupe.explain';
 
 export type AttributionMethod = (typeof ATTRIBUTION_METHODS)[number];
 const method = literal(...ATTRIBUTION_METHODS);
-
-const charRange: Checker<{ start: number; end: number }> = (v, w) => {
-  const r = obj({ start: int, end: int })(v, w);
-  if (r.start < 0 || r.end < r.start) throw new CheckError(w, 'a character range (0 ≤ start ≤ end)');
-  return r;
-};
-
-const bytes: Checker<Uint8Array> = (v, w) => {
-  if (v instanceof Uint8Array) return v;
-  if (v instanceof ArrayBuffer) return new Uint8Array(v);
-  throw new CheckError(w, 'a Uint8Array');
-};
 
 /** Where the explained text came from and how it was explained: enough to recompute it after a reload. */
 export const explainOrigin = obj({
@@ -65,11 +54,7 @@ export const explainProbe = obj({
 export type ExplainProbe = Checked<typeof explainProbe>;
 
 /** host → webview */
-export type HostToView =
-  | { type: 'busy'; origin: ExplainOrigin; message: string }
-  | { type: 'error'; origin: ExplainOrigin; message: string }
-  | { type: 'result'; origin: ExplainOrigin; generation: number; result: ExplainResult }
-  | { type: 'probe'; id: number; select?: ExplainSelection; png: boolean };
+export type HostToView = SourceViewHostToView<ExplainOrigin, ExplainResult, ExplainSelection>;
 
 /** webview → host */
 export type ViewToHost =

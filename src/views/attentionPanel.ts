@@ -9,19 +9,19 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { revealSourceRange } from '../editorSource';
 import {
   ATTENTION_VIEW_TYPE,
   checkViewToHost,
   viewOrigin,
-  type HostToView,
   type ViewOrigin,
   type ViewProbe,
   type ViewSelection,
   type ViewToHost,
 } from '../protocol/attentionViewProtocol';
 import type { AttentionResult } from '../protocol/workerProtocol';
-import { webviewHtml, webviewOptions } from './webviewHtml';
+import type { SourceViewCommonToHost } from '../protocol/sourceView';
+import { SourcePanel } from './sourcePanel';
+import { webviewOptions } from './webviewHtml';
 
 export interface AttentionPanelHost {
   /** Recomputes the panel's attention from its source (after a reload, "Run again", hiding special tokens). */
@@ -29,19 +29,11 @@ export interface AttentionPanelHost {
   log: vscode.LogOutputChannel;
 }
 
-export class AttentionPanel {
+type OwnMessage = Exclude<ViewToHost, SourceViewCommonToHost<ViewProbe>>;
+
+export class AttentionPanel extends SourcePanel<ViewOrigin, AttentionResult, ViewSelection, ViewProbe, OwnMessage> {
   private static readonly panels = new Map<string, AttentionPanel>();
-  private readonly disposables: vscode.Disposable[] = [];
-  private readonly probes = new Map<number, { resolve: (p: ViewProbe) => void; timer: NodeJS.Timeout }>();
-  private nextProbe = 1;
-  private last: HostToView | null = null;
-  private ready = false;
-  private disposed = false;
-  /** The result shown, and a counter of results posted (the webview reports which one it drew). */
-  result: AttentionResult | null = null;
-  generation = 0;
-  /** The computation in flight for this panel, if any. */
-  running: vscode.CancellationTokenSource | null = null;
+  private static readonly kind = { bundle: 'attention', title: 'Attention', noun: 'attention', registry: AttentionPanel.panels };
 
   static show(extensionUri: vscode.Uri, origin: ViewOrigin, host: AttentionPanelHost): AttentionPanel {
     const existing = AttentionPanel.panels.get(origin.source);
@@ -74,111 +66,22 @@ export class AttentionPanel {
     return [...AttentionPanel.panels.values()].pop();
   }
 
-  private constructor(
-    readonly panel: vscode.WebviewPanel,
-    extensionUri: vscode.Uri,
-    public origin: ViewOrigin,
-    private readonly host: AttentionPanelHost,
-  ) {
-    AttentionPanel.panels.set(origin.source, this);
-    panel.webview.html = webviewHtml(panel.webview, extensionUri, 'attention', 'Loupe attention');
-    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'loupe.svg');
-    this.disposables.push(
-      panel.onDidDispose(() => this.dispose()),
-      panel.webview.onDidReceiveMessage((raw: unknown) => this.receive(raw)),
-      // A hidden panel's page is unloaded (no retainContextWhenHidden): it says 'ready' again when shown.
-      panel.onDidChangeViewState((e) => {
-        if (!e.webviewPanel.visible) this.ready = false;
-      }),
-    );
+  private constructor(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, origin: ViewOrigin, private readonly host: AttentionPanelHost) {
+    super(panel, extensionUri, origin, host.log, AttentionPanel.kind, checkViewToHost);
   }
 
-  get source(): vscode.Uri {
-    return vscode.Uri.parse(this.origin.source);
-  }
-
-  get isDisposed(): boolean {
-    return this.disposed;
-  }
-
-  showBusy(message: string): void {
-    this.post({ type: 'busy', origin: this.origin, message });
-  }
-
-  showError(message: string): void {
-    this.post({ type: 'error', origin: this.origin, message });
-  }
-
-  showResult(result: AttentionResult): void {
-    this.result = result;
-    this.generation++;
-    this.panel.title = `Attention: ${this.origin.label}`;
-    this.post({ type: 'result', origin: this.origin, generation: this.generation, result });
-  }
-
-  private post(message: HostToView): void {
-    if (this.disposed) return;
-    if (message.type !== 'probe') this.last = message;
-    if (this.ready) void this.panel.webview.postMessage(message);
-  }
-
-  /** Asks the webview for its state and a digest of the heatmap (optionally changing what it shows first). */
-  async probe(select: ViewSelection | undefined, png: boolean, timeoutMs = 10_000): Promise<ViewProbe> {
-    const until = Date.now() + timeoutMs;
-    // Only a visible panel has a page to ask.
-    if (!this.panel.visible) this.panel.reveal(this.panel.viewColumn, true);
-    while (!this.ready) {
-      if (this.disposed) throw new Error('the attention view was closed');
-      if (Date.now() > until) throw new Error('the attention webview did not load');
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    const id = this.nextProbe++;
-    return new Promise<ViewProbe>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.probes.delete(id);
-        reject(new Error('the attention webview did not answer'));
-      }, Math.max(1000, until - Date.now()));
-      this.probes.set(id, { resolve, timer });
-      void this.panel.webview.postMessage({ type: 'probe', id, png, ...(select ? { select } : {}) } satisfies HostToView);
-    });
-  }
-
-  private receive(raw: unknown): void {
-    let message: ViewToHost;
-    try {
-      message = checkViewToHost(raw);
-    } catch (e) {
-      this.host.log.warn(`Ignored a message from the attention view: ${(e as Error).message}`);
-      return;
-    }
+  protected handle(message: OwnMessage): void {
     switch (message.type) {
-      case 'ready':
-        this.ready = true;
-        if (this.last) void this.panel.webview.postMessage(this.last);
-        return;
       case 'rerun':
         this.origin = { ...this.origin, hideSpecial: message.hideSpecial };
         this.host.rerun(this).catch((e: unknown) => this.host.log.error(String(e)));
         return;
-      case 'reveal': {
-        const base = this.origin.range?.start ?? 0;
-        revealSourceRange(this.source, base + message.start, base + message.end).catch((e: unknown) => this.host.log.error(String(e)));
-        return;
-      }
       case 'exportPng':
         this.exportPng(message.png, message.name).catch((e: unknown) => this.reportExportError('PNG', e));
         return;
       case 'exportJson':
         this.exportJson().catch((e: unknown) => this.reportExportError('JSON', e));
         return;
-      case 'probeResult': {
-        const p = this.probes.get(message.id);
-        if (!p) return;
-        clearTimeout(p.timer);
-        this.probes.delete(message.id);
-        p.resolve(message.probe);
-        return;
-      }
     }
   }
 
@@ -235,15 +138,6 @@ export class AttentionPanel {
   async writeJson(target: vscode.Uri): Promise<void> {
     if (!this.result) throw new Error('there is no result to export yet');
     await writeAtomic(target, attentionJson(this.result, this.origin, new Date().toISOString()));
-  }
-
-  private dispose(): void {
-    this.disposed = true;
-    if (AttentionPanel.panels.get(this.origin.source) === this) AttentionPanel.panels.delete(this.origin.source);
-    this.running?.cancel();
-    for (const p of this.probes.values()) clearTimeout(p.timer);
-    this.probes.clear();
-    for (const d of this.disposables) d.dispose();
   }
 }
 
