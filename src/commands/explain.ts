@@ -190,18 +190,8 @@ export function registerExplain(context: vscode.ExtensionContext, engine: Engine
   };
 
   const rerun = async (panel: ExplainPanel): Promise<void> => {
-    let text: string;
-    try {
-      const doc = await vscode.workspace.openTextDocument(panel.source);
-      const r = panel.origin.range;
-      const all = doc.getText();
-      text = r && r.end <= all.length ? all.slice(r.start, r.end) : all;
-      if (r && r.end > all.length) panel.origin = { ...panel.origin, range: null };
-    } catch (e) {
-      panel.showError(`${panel.origin.label} could not be read: ${describeError(e)}`);
-      return;
-    }
-    await compute(panel, text);
+    const text = await panel.readSourceText();
+    if (text !== null) await compute(panel, text);
   };
 
   const host: ExplainPanelHost = {

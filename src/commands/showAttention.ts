@@ -111,18 +111,8 @@ export function registerShowAttention(context: vscode.ExtensionContext, engine: 
 
   /** Recomputes a panel from its source document (after a reload, "Run again" or the special-token switch). */
   const rerun = async (panel: AttentionPanel): Promise<void> => {
-    let text: string;
-    try {
-      const doc = await vscode.workspace.openTextDocument(panel.source);
-      const r = panel.origin.range;
-      const all = doc.getText();
-      text = r && r.end <= all.length ? all.slice(r.start, r.end) : all;
-      if (r && r.end > all.length) panel.origin = { ...panel.origin, range: null };
-    } catch (e) {
-      panel.showError(`${panel.origin.label} could not be read: ${describeError(e)}`);
-      return;
-    }
-    await compute(panel, text);
+    const text = await panel.readSourceText();
+    if (text !== null) await compute(panel, text);
   };
 
   const host: AttentionPanelHost = { rerun, log: engine.log };

@@ -67,6 +67,22 @@ export abstract class SourcePanel<O extends SourceOrigin, R, S, P, Own extends {
     return this.disposed;
   }
 
+  /**
+   * The text this panel explains, read again from its source (the saved selection, or the whole
+   * document when the selection no longer fits). Shows the error and returns null when unreadable.
+   */
+  async readSourceText(): Promise<string | null> {
+    try {
+      const all = (await vscode.workspace.openTextDocument(this.source)).getText();
+      const r = this.origin.range;
+      if (r && r.end > all.length) this.origin = { ...this.origin, range: null };
+      return r && r.end <= all.length ? all.slice(r.start, r.end) : all;
+    } catch (e) {
+      this.showError(`${this.origin.label} could not be read: ${e instanceof Error ? e.message : String(e)}`);
+      return null;
+    }
+  }
+
   showBusy(message: string): void {
     this.post({ type: 'busy', origin: this.origin, message });
   }
