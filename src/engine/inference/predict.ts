@@ -104,7 +104,7 @@ async function forwardRows(
   const out = outputFor(model);
   checkTextInputs(model.entry.inputs, model.config, model.info.onnxFile);
   const vocab = model.info.task === 'causal-lm' ? (model.info.vocabSize ?? 50_000) : 0;
-  const padId = model.tokenizer?.tokenToId('[PAD]') ?? model.tokenizer?.tokenToId('<pad>') ?? 0;
+  const padId = model.tokenizer?.padId ?? 0;
   const sizeFor = (len: number): number => textBatchSize(opts.maxMemoryMB, len, vocab, model.config);
   const batches = lengthBatches(rows.map((r) => r.length), sizeFor);
   let done = 0;

@@ -62,8 +62,7 @@ export async function computeAttention(model: LoadedModel, params: AttentionPara
   const ids = encoded!.ids;
   const n = ids.length;
   checkTextInputs(model.entry.inputs, model.config, file);
-  const padId = model.tokenizer.tokenToId('[PAD]') ?? 0;
-  const feeds = textFeeds(model.entry.inputs, [ids], padId, model.config, file);
+  const feeds = textFeeds(model.entry.inputs, [ids], model.tokenizer.padId, model.config, file);
   let outputs: ort.InferenceSession.OnnxValueMapType;
   try {
     outputs = await entry.session.run(feeds, taps.map((t) => t.tensor));

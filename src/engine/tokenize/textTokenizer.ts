@@ -114,6 +114,11 @@ export class TextTokenizer {
     return this.tk.token_to_id(token);
   }
 
+  /** The id right-padding uses: the vocabulary's pad token, else 0 (the attention mask hides it). */
+  get padId(): number {
+    return this.tk.token_to_id('[PAD]') ?? this.tk.token_to_id('<pad>') ?? 0;
+  }
+
   isSpecial(id: number): boolean {
     return this.specialIds.has(id);
   }
