@@ -81,7 +81,7 @@ export async function encodeTexts(model: LoadedModel, texts: string[], maxTokens
   for (let i = 0; i < texts.length; i++) {
     const text = texts[i]!;
     if (text.trim().length === 0) {
-      throw new LoupeError('EMPTY_INPUT', texts.length > 1 ? `Text ${i + 1} is empty: there is nothing to predict.` : 'The text is empty: there is nothing to predict.');
+      throw new LoupeError('EMPTY_INPUT', texts.length > 1 ? `Text ${i + 1} is empty: there is nothing to run the model on.` : 'The text is empty: there is nothing to run the model on.');
     }
     encoded.push(tokenizer.encode(text, limit));
     if (i % 64 === 63) {
