@@ -12,4 +12,15 @@ export const Commands = {
   toggleInlineAttributions: 'loupe.toggleInlineAttributions',
   /** Internal, for the integration tests: the explanation view's state and the inline decorations set. Not in package.json. */
   explainViewState: 'loupe._explainViewState',
+  explainPrompt: 'loupe.explainPrompt',
+  explainSelection: 'loupe.explainSelection',
+  compareMethods: 'loupe.compareMethods',
+  exportResult: 'loupe.exportResult',
+  openDashboard: 'loupe.openDashboard',
+  /** The walkthrough's "Create a prompt" link: an untitled editor with an example. Not in package.json's commands. */
+  walkthroughPrompt: 'loupe._walkthroughPrompt',
+  /** Internal, for the integration tests: the dashboard's state and what its webview drew; can pick a model. Not in package.json. */
+  dashboardState: 'loupe._dashboardState',
+  /** Internal, for the integration tests: exports a result panel to a path without the dialog (never replaces a file). Not in package.json. */
+  exportResultTo: 'loupe._exportResultTo',
 } as const;

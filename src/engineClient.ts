@@ -6,7 +6,8 @@ import * as vscode from 'vscode';
 import { Commands } from './commandIds';
 import { LoupeError } from './protocol/errors';
 import type { MethodName, ParamsOf, ResultOf } from './protocol/workerProtocol';
-import { readSettings } from './settings';
+import { readSettings, withMethodDefaults } from './settings';
+import { assertModelAllowed } from './workspaceTrust';
 import { EngineState, WorkerSupervisor } from './worker/supervisor';
 
 const STATE_TEXT: Record<EngineState, string> = {
@@ -59,6 +60,17 @@ export class EngineClient implements vscode.Disposable {
   }
 
   request<M extends MethodName>(method: M, params: ParamsOf<M>, token?: vscode.CancellationToken, onProgress?: (done: number, total: number) => void): Promise<ResultOf<M>> {
+    // The one gate every model passes: a restricted workspace runs only the bundled models.
+    const modelPath = (params as { model?: { path?: unknown } }).model?.path;
+    if (typeof modelPath === 'string') {
+      try {
+        assertModelAllowed(modelPath);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
+    // The per-method defaults of the settings (loupe.explain.*) fill what a request leaves open.
+    if (method === 'explain' || method === 'plan') params = withMethodDefaults(params as ParamsOf<'explain'>) as ParamsOf<M>;
     const abort = new AbortController();
     const sub = token?.onCancellationRequested(() => abort.abort());
     const timeoutMs = readSettings().engine.requestTimeoutSeconds * 1000;

@@ -5,36 +5,89 @@ import * as vscode from 'vscode';
 import { Commands } from './commandIds';
 import { registerExplain } from './commands/explain';
 import { registerPredict } from './commands/predict';
+import { registerResultCommands } from './commands/resultCommands';
 import { registerSelectModel } from './commands/selectModel';
 import { registerShowAttention } from './commands/showAttention';
 import { EngineClient } from './engineClient';
 import { ModelSelection } from './modelSelection';
+import { DASHBOARD_VIEW_ID } from './protocol/dashboardViewProtocol';
+import { DashboardView } from './views/dashboard/dashboardView';
+import { registerDashboardProbe } from './views/dashboard/dashboardProbe';
+import { RecentRuns } from './views/dashboard/recentRuns';
+import { onDidShowResult, openResultPanels } from './views/sourcePanel';
 
+const activationStarted = performance.now();
 let engine: EngineClient | null = null;
 
 export interface LoupeApi {
   /** Whether the engine worker process is running (it starts on first use). */
   engineStarted(): boolean;
+  /** How long activate() took, in ms (the bench reads it). */
+  activationMs(): number;
 }
 
 export function activate(context: vscode.ExtensionContext): LoupeApi {
+  const t0 = performance.now();
   // Rewritten models (attention outputs) are cached in the extension's global storage, never beside the user's files.
   const client = new EngineClient(context.extensionPath, vscode.Uri.joinPath(context.globalStorageUri, 'models').fsPath);
   engine = client;
   const models = new ModelSelection(context.workspaceState);
+  const recent = new RecentRuns(context.workspaceState);
+  const dashboard = new DashboardView(context.extensionUri, {
+    engine: client,
+    models,
+    recent,
+    openRun: async (id) => {
+      const run = recent.find(id);
+      if (!run) throw new Error('that run is no longer listed');
+      // The panel still open with its result: show it; else run it again (same model, methods and seed).
+      const open = openResultPanels().find((p) => p.kind === run.kind && p.origin.source === run.source && p.hasResult && !p.isDisposed);
+      if (open) {
+        open.panel.reveal(open.panel.viewColumn, false);
+        return;
+      }
+      const uri = vscode.Uri.parse(run.source);
+      if (run.kind === 'explanation') await vscode.commands.executeCommand(Commands.explain, { uri, methods: run.methods, noPrompt: true, ...(run.modelPath ? { model: run.modelPath } : {}) });
+      else await vscode.commands.executeCommand(Commands.showAttention, uri);
+    },
+  });
   context.subscriptions.push(
     client,
+    models,
+    recent,
+    dashboard,
+    vscode.window.registerWebviewViewProvider(DASHBOARD_VIEW_ID, dashboard),
+    registerDashboardProbe(dashboard),
     registerPredict(context, client, models),
     registerShowAttention(context, client, models),
     registerExplain(context, client, models),
     registerSelectModel(client, models),
+    registerResultCommands(),
     vscode.commands.registerCommand(Commands.restartEngine, async () => {
       await client.restart();
       void vscode.window.showInformationMessage('Loupe: the engine was restarted; it starts again on the next request.');
     }),
     vscode.commands.registerCommand(Commands.showLog, () => client.log.show()),
+    onDidShowResult((panel) => {
+      const r = panel.record();
+      if (r) void recent.add({ kind: panel.kind, source: panel.origin.source, label: panel.origin.label, model: r.model, modelPath: r.modelPath, methods: r.methods, summary: r.summary });
+    }),
+    // The open result panels follow the current model and the settings that change their numbers.
+    models.onDidChange(() => refreshPanels(client)),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('loupe.maxTokens') || e.affectsConfiguration('loupe.explain')) refreshPanels(client);
+    }),
   );
-  return { engineStarted: () => client.started };
+  const activationMs = performance.now() - t0;
+  client.log.info(`Activated in ${activationMs.toFixed(1)} ms (module loaded ${(t0 - activationStarted).toFixed(1)} ms before).`);
+  return { engineStarted: () => client.started, activationMs: () => activationMs };
+}
+
+function refreshPanels(client: EngineClient): void {
+  for (const p of openResultPanels()) {
+    if (!p.followsCurrentModel || p.isDisposed) continue;
+    p.rerun().catch((e: unknown) => client.log.error(String(e)));
+  }
 }
 
 export async function deactivate(): Promise<void> {

@@ -15,11 +15,11 @@ import { resolveModelArg } from '../modelCatalog';
 import type { ModelSelection } from '../modelSelection';
 import { ATTENTION_VIEW_TYPE, viewSelection, type ViewOrigin, type ViewProbe, type ViewSelection } from '../protocol/attentionViewProtocol';
 import { bool, CheckError, int, literal, obj, optional, str } from '../protocol/check';
-import { LoupeError } from '../protocol/errors';
 import type { AttentionResult } from '../protocol/workerProtocol';
 import { readSettings } from '../settings';
 import { AttentionPanel, type AttentionPanelHost } from '../views/attentionPanel';
 import { sourceTextFrom, type SourceText } from '../editorSource';
+import { runInPanel } from './panelRun';
 
 export interface AttentionArgs {
   text: string;
@@ -39,8 +39,6 @@ const targetFrom = sourceTextFrom;
 function labelOf(source: vscode.Uri): string {
   return source.scheme === 'untitled' ? source.path : vscode.workspace.asRelativePath(source);
 }
-
-const isCancel = (e: unknown): boolean => e instanceof LoupeError && e.code === 'CANCELLED';
 
 /** The test hook's arguments. */
 const probeArgs = obj({
@@ -62,51 +60,18 @@ export function registerShowAttention(context: vscode.ExtensionContext, engine: 
 
   /** Computes the panel's attention from `text`, showing progress (with Cancel) and the outcome in the panel. */
   const compute = async (panel: AttentionPanel, text: string): Promise<AttentionResult | undefined> => {
-    panel.running?.cancel();
-    const cts = new vscode.CancellationTokenSource();
-    panel.running = cts;
     const label = panel.origin.label;
     const model = models.label();
+    const modelPath = models.current();
     panel.origin = { ...panel.origin, model };
-    panel.showBusy(`Reading the attention of ${model} on ${label}…`);
-    try {
-      const result = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Loupe: attention of ${model} on ${path.basename(label)}`, cancellable: true },
-        async (progress, token) => {
-          const sub = token.onCancellationRequested(() => cts.cancel());
-          let reported = 0;
-          try {
-            return await engine.request('attention', { model: { path: models.current() }, text, maxTokens: maxTokens(), hideSpecial: panel.origin.hideSpecial }, cts.token, (done, total) => {
-              const pct = total > 0 ? (100 * done) / total : 0;
-              progress.report({ increment: pct - reported });
-              reported = pct;
-            });
-          } finally {
-            sub.dispose();
-          }
-        },
-      );
-      if (panel.running !== cts || panel.isDisposed) return undefined; // superseded or closed
-      engine.setModelLabel(model);
-      panel.showResult(result);
-      return result;
-    } catch (e) {
-      if (panel.running !== cts || panel.isDisposed) return undefined;
-      const message = describeError(e);
-      if (isCancel(e)) {
-        panel.showError('Cancelled. Run again to read the attention.');
-        return undefined;
-      }
-      engine.log.error(`Attention of ${model} on ${label}: ${message}`);
-      panel.showError(`${label}: ${message}`);
-      void vscode.window.showErrorMessage(`Loupe: no attention for ${label}: ${message}`, 'Show Log').then((choice) => {
-        if (choice === 'Show Log') engine.log.show();
-      });
-      return undefined;
-    } finally {
-      if (panel.running === cts) panel.running = null;
-      cts.dispose();
-    }
+    return runInPanel(engine, panel, {
+      model,
+      noun: 'attention',
+      busy: `Reading the attention of ${model} on ${label}…`,
+      title: `Loupe: attention of ${model} on ${path.basename(label)}`,
+      cancelled: 'Cancelled. Run again to read the attention.',
+      request: (token, onProgress) => engine.request('attention', { model: { path: modelPath }, text, maxTokens: maxTokens(), hideSpecial: panel.origin.hideSpecial }, token, onProgress),
+    });
   };
 
   /** Recomputes a panel from its source document (after a reload, "Run again" or the special-token switch). */

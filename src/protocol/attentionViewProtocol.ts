@@ -3,7 +3,7 @@
 // transfers typed arrays as buffers, not as JSON), and the PNG export comes back as a Uint8Array.
 
 import { arr, bool, CheckError, int, literal, nullable, obj, optional, str, type Checked } from './check';
-import { bytes, charRange, type SourceViewHostToView } from './sourceView';
+import { bytes, charRange, exportFormat, type ExportFormatName, type SourceViewHostToView } from './sourceView';
 import { attentionResult, type AttentionResult } from './workerProtocol';
 
 export const ATTENTION_VIEW_TYPE = 'loupe.attention';
@@ -85,6 +85,7 @@ export type ViewToHost =
   | { type: 'reveal'; start: number; end: number }
   | { type: 'exportPng'; png: Uint8Array; name: string }
   | { type: 'exportJson' }
+  | { type: 'export'; format: ExportFormatName }
   | { type: 'probeResult'; id: number; probe: ViewProbe };
 
 /** Checks that the sizes of an attention result fit together (so a view never reads past an array). */
@@ -129,7 +130,7 @@ export function checkHostToView(v: unknown): HostToView {
 }
 
 export function checkViewToHost(v: unknown): ViewToHost {
-  const { type } = obj({ type: literal('ready', 'rerun', 'reveal', 'exportPng', 'exportJson', 'probeResult') })(v, 'message');
+  const { type } = obj({ type: literal('ready', 'rerun', 'reveal', 'exportPng', 'exportJson', 'export', 'probeResult') })(v, 'message');
   const r = v as Record<string, unknown>;
   switch (type) {
     case 'ready':
@@ -137,6 +138,8 @@ export function checkViewToHost(v: unknown): ViewToHost {
       return { type };
     case 'rerun':
       return { type, hideSpecial: bool(r.hideSpecial, 'hideSpecial') };
+    case 'export':
+      return { type, format: exportFormat(r.format, 'format') };
     case 'reveal': {
       const range = charRange(v, 'message');
       return { type, start: range.start, end: range.end };

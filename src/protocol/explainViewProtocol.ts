@@ -2,7 +2,7 @@
 // checks what arrives with the checkers below (never trusting the other side's shapes).
 
 import { arr, bool, CheckError, int, literal, nullable, obj, optional, str, union, type Checked } from './check';
-import { bytes, charRange, type SourceViewHostToView } from './sourceView';
+import { bytes, charRange, exportFormat, type ExportFormatName, type SourceViewHostToView } from './sourceView';
 import { ATTRIBUTION_METHODS, attributionTarget, explainResult, type ExplainResult } from './workerProtocol';
 
 export const EXPLAIN_VIEW_TYPE = 'loupe.explain';
@@ -62,6 +62,7 @@ export type ViewToHost =
   | { type: 'rerun' }
   | { type: 'reveal'; start: number; end: number }
   | { type: 'method'; method: AttributionMethod }
+  | { type: 'export'; format: ExportFormatName }
   | { type: 'probeResult'; id: number; probe: ExplainProbe };
 
 /** Checks that every explanation's arrays agree in length (so the view never reads past one). */
@@ -96,7 +97,7 @@ export function checkHostToView(v: unknown): HostToView {
 }
 
 export function checkViewToHost(v: unknown): ViewToHost {
-  const { type } = obj({ type: literal('ready', 'rerun', 'reveal', 'method', 'probeResult') })(v, 'message');
+  const { type } = obj({ type: literal('ready', 'rerun', 'reveal', 'method', 'export', 'probeResult') })(v, 'message');
   const r = v as Record<string, unknown>;
   switch (type) {
     case 'ready':
@@ -108,6 +109,8 @@ export function checkViewToHost(v: unknown): ViewToHost {
     }
     case 'method':
       return { type, method: method(r.method, 'method') };
+    case 'export':
+      return { type, format: exportFormat(r.format, 'format') };
     case 'probeResult':
       return { type, id: int(r.id, 'id'), probe: explainProbe(r.probe, 'probe') };
   }

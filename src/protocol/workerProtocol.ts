@@ -316,6 +316,10 @@ export type ExplainResult = Checked<typeof explainResult>;
 export const planResult = obj({ numTokens: int, plans: arr(obj({ method: literal(...ATTRIBUTION_METHODS), forwardPasses: int })) });
 export type PlanResult = Checked<typeof planResult>;
 
+/** Whether a model's attention can be read (eager attention: a Softmax whose result multiplies the values). */
+export const attentionSupportResult = obj({ readable: bool, layers: int, reason: nullable(str) });
+export type AttentionSupport = Checked<typeof attentionSupportResult>;
+
 /** Every method: its params checker and result checker. Add a method here and both sides see it. */
 export const METHODS = {
   versions: { params: obj({}), result: versionsResult },
@@ -326,6 +330,8 @@ export const METHODS = {
   /** How many forward passes an explanation will take, before running it. */
   plan: { params: explainParams, result: planResult },
   explain: { params: explainParams, result: explainResult },
+  /** Whether the model's attention can be read, without running it (the dashboard shows it). */
+  attentionSupport: { params: describeParams, result: attentionSupportResult },
 } as const;
 
 export type MethodName = keyof typeof METHODS;

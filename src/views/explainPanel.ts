@@ -1,7 +1,7 @@
 // The explanation panel: one per source file, beside the editor. The host computes (in the engine),
 // the webview draws the shaded text and the table of methods. It survives a reload through a
 // WebviewPanelSerializer: the webview's saved origin says what to recompute (methods and target
-// included, so no question is asked again).
+// included, so no question is asked again). Exports: HTML, JSON, CSV (src/views/export).
 
 import * as vscode from 'vscode';
 import {
@@ -14,10 +14,12 @@ import {
   type ExplainSelection,
   type ViewToHost,
 } from '../protocol/explainViewProtocol';
+import type { ExportFormatName, SourceViewCommonToHost } from '../protocol/sourceView';
 import type { ExplainResult } from '../protocol/workerProtocol';
-import type { SourceViewCommonToHost } from '../protocol/sourceView';
-import { SourcePanel } from './sourcePanel';
-import { webviewOptions } from './webviewHtml';
+import { explanationCsv, explanationHtml, explanationJson } from './export/explainFormats';
+import { PanelRegistry, SourcePanel, type ResultRecord } from './sourcePanel';
+
+const METHOD_NAMES: Record<AttributionMethod, string> = { occlusion: 'Occlusion', lime: 'LIME', kernelshap: 'KernelSHAP', ig: 'Integrated Gradients', gradxinput: 'Gradient × Input' };
 
 export interface ExplainPanelHost {
   /** Recomputes the panel's explanation from its source (after a reload or "Run again"). */
@@ -30,51 +32,62 @@ export interface ExplainPanelHost {
 type OwnMessage = Exclude<ViewToHost, SourceViewCommonToHost<ExplainProbe>>;
 
 export class ExplainPanel extends SourcePanel<ExplainOrigin, ExplainResult, ExplainSelection, ExplainProbe, OwnMessage> {
-  private static readonly panels = new Map<string, ExplainPanel>();
-  private static readonly kind = { bundle: 'explain', title: 'Explanation', noun: 'explanation', registry: ExplainPanel.panels };
+  private static readonly registry = new PanelRegistry<ExplainOrigin, ExplainPanel>(EXPLAIN_VIEW_TYPE, 'Explanation', explainOrigin);
+  private static readonly kind = { bundle: 'explain', id: 'explanation' as const, title: 'Explanation', noun: 'explanation', registry: ExplainPanel.registry.panels };
 
   static show(extensionUri: vscode.Uri, origin: ExplainOrigin, host: ExplainPanelHost): ExplainPanel {
-    const existing = ExplainPanel.panels.get(origin.source);
-    if (existing) {
-      existing.origin = origin;
-      existing.panel.reveal(existing.panel.viewColumn, true);
-      return existing;
-    }
-    const panel = vscode.window.createWebviewPanel(EXPLAIN_VIEW_TYPE, `Explanation: ${origin.label}`, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, webviewOptions(extensionUri));
-    return new ExplainPanel(panel, extensionUri, origin, host);
+    return ExplainPanel.registry.show(extensionUri, origin, (panel) => new ExplainPanel(panel, extensionUri, origin, host));
   }
 
   static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, state: unknown, host: ExplainPanelHost): void {
-    let origin: ExplainOrigin;
-    try {
-      origin = explainOrigin((state as { origin?: unknown } | undefined)?.origin, 'origin');
-    } catch {
-      panel.dispose();
-      return;
-    }
-    ExplainPanel.panels.get(origin.source)?.panel.dispose();
-    panel.webview.options = webviewOptions(extensionUri);
-    const view = new ExplainPanel(panel, extensionUri, origin, host);
-    host.rerun(view).catch((e: unknown) => host.log.error(String(e)));
+    ExplainPanel.registry.revive(panel, extensionUri, state, (p, origin) => new ExplainPanel(p, extensionUri, origin, host), host.log);
   }
 
   static find(source?: string): ExplainPanel | undefined {
-    if (source !== undefined) return ExplainPanel.panels.get(source);
-    return [...ExplainPanel.panels.values()].pop();
+    return ExplainPanel.registry.find(source);
   }
 
   private constructor(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, origin: ExplainOrigin, private readonly host: ExplainPanelHost) {
     super(panel, extensionUri, origin, host.log, ExplainPanel.kind, checkViewToHost);
   }
 
+  override get followsCurrentModel(): boolean {
+    return this.origin.modelPath === undefined;
+  }
+
+  rerun(): Promise<void> {
+    return this.host.rerun(this);
+  }
+
+  record(): ResultRecord | null {
+    const r = this.result;
+    if (!r) return null;
+    const t = r.explanations[0]?.target;
+    const target = t ? (t.label ?? (t.kind === 'class' ? `class ${t.index}` : t.kind)) : '';
+    const methods = r.explanations.map((e) => e.method);
+    return { model: this.origin.model, modelPath: r.model.path, methods, summary: `${target} · ${methods.map((m) => METHOD_NAMES[m]).join(', ')}` };
+  }
+
   protected handle(message: OwnMessage): void {
     switch (message.type) {
       case 'rerun':
-        this.host.rerun(this).catch((e: unknown) => this.host.log.error(String(e)));
+        this.rerun().catch((e: unknown) => this.host.log.error(String(e)));
         return;
       case 'method':
         this.host.methodChanged(this, message.method);
         return;
+    }
+  }
+
+  protected exportChunks(format: ExportFormatName, png: Uint8Array | undefined, exportedAt: string): Iterable<string> {
+    const r = this.result!;
+    switch (format) {
+      case 'json':
+        return explanationJson(r, this.origin, exportedAt);
+      case 'csv':
+        return explanationCsv(r);
+      case 'html':
+        return explanationHtml(r, this.origin, png, exportedAt);
     }
   }
 }

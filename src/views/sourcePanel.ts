@@ -1,12 +1,18 @@
 // What the panels bound to a source file (attention, explanation) share: one panel per source,
 // beside the editor; a result kept and re-sent when the page reloads (a hidden panel's page is
 // unloaded); busy/error/result messages; "reveal" back into the source; and the probe the
-// integration tests use to ask the page what it drew. Each view adds its own messages in `handle`.
+// integration tests use to ask the page what it drew; exports (HTML, JSON, CSV) through one writer.
+// Each view adds its own messages in `handle` and its export formats in `exportChunks`.
+// PanelRegistry holds the panels of one kind: show (one per source, beside the editor), revive after
+// a reload, find.
 
+import * as os from 'node:os';
 import * as vscode from 'vscode';
 import { revealSourceRange } from '../editorSource';
-import type { SourceViewCommonToHost, SourceViewHostToView } from '../protocol/sourceView';
-import { webviewHtml } from './webviewHtml';
+import type { Checker } from '../protocol/check';
+import type { ExportFormatName, SourceViewCommonToHost, SourceViewHostToView } from '../protocol/sourceView';
+import { askExportTarget, exportUriBeside, writeAtomic } from './export/writeFile';
+import { webviewHtml, webviewOptions } from './webviewHtml';
 
 export interface SourceOrigin {
   source: string;
@@ -17,6 +23,8 @@ export interface SourceOrigin {
 export interface PanelKind<V> {
   /** The webview bundle in dist/webview. */
   bundle: string;
+  /** The kind, as recent runs and exports name it ('attention', 'explanation'). */
+  id: 'attention' | 'explanation';
   /** Title prefix ("Attention", "Explanation"). */
   title: string;
   /** For messages ("attention", "explanation"). */
@@ -25,7 +33,46 @@ export interface PanelKind<V> {
   registry: Map<string, V>;
 }
 
-export abstract class SourcePanel<O extends SourceOrigin, R, S, P, Own extends { type: string }> {
+const EXPORT_FILTERS: Record<ExportFormatName, string> = { html: 'HTML report', json: 'JSON', csv: 'CSV' };
+
+/** Any source-bound panel, as the dashboard, the Export Result command and the model-change refresh see it. */
+export interface AnyResultPanel {
+  readonly kind: 'attention' | 'explanation';
+  readonly panel: vscode.WebviewPanel;
+  readonly origin: SourceOrigin;
+  readonly isDisposed: boolean;
+  readonly hasResult: boolean;
+  /** Whether it follows the current model (false when its run named a model of its own). */
+  readonly followsCurrentModel: boolean;
+  rerun(): Promise<void>;
+  /** What the recent runs record of the result shown (null before one). */
+  record(): ResultRecord | null;
+  exportTo(target: vscode.Uri, format: ExportFormatName, options?: { replace?: boolean }): Promise<void>;
+  exportInteractive(format: ExportFormatName): Promise<vscode.Uri | undefined>;
+}
+
+export interface ResultRecord {
+  model: string;
+  modelPath: string;
+  methods: ('occlusion' | 'lime' | 'kernelshap' | 'ig' | 'gradxinput')[];
+  summary: string;
+}
+
+/** Every open result panel, most recently active last; and a signal when one shows a result. */
+const allPanels: AnyResultPanel[] = [];
+const resultShown = new vscode.EventEmitter<AnyResultPanel>();
+export const onDidShowResult = resultShown.event;
+
+export function openResultPanels(): readonly AnyResultPanel[] {
+  return allPanels;
+}
+
+/** The result panel the user looked at last (the active one, if a result panel is active). */
+export function lastActiveResultPanel(): AnyResultPanel | undefined {
+  return allPanels[allPanels.length - 1];
+}
+
+export abstract class SourcePanel<O extends SourceOrigin, R, S, P extends { png?: Uint8Array }, Own extends { type: string }> implements AnyResultPanel {
   protected readonly disposables: vscode.Disposable[] = [];
   private readonly probes = new Map<number, { resolve: (p: P) => void; timer: NodeJS.Timeout }>();
   private nextProbe = 1;
@@ -43,11 +90,12 @@ export abstract class SourcePanel<O extends SourceOrigin, R, S, P, Own extends {
     extensionUri: vscode.Uri,
     public origin: O,
     protected readonly log: vscode.LogOutputChannel,
-    private readonly kind: PanelKind<SourcePanel<O, R, S, P, Own>>,
+    private readonly kindOf: PanelKind<SourcePanel<O, R, S, P, Own>>,
     private readonly check: (raw: unknown) => SourceViewCommonToHost<P> | Own,
   ) {
-    kind.registry.set(origin.source, this);
-    panel.webview.html = webviewHtml(panel.webview, extensionUri, kind.bundle, `Loupe ${kind.noun}`);
+    kindOf.registry.set(origin.source, this);
+    allPanels.push(this);
+    panel.webview.html = webviewHtml(panel.webview, extensionUri, kindOf.bundle, `Loupe ${kindOf.noun}`);
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'loupe.svg');
     this.disposables.push(
       panel.onDidDispose(() => this.dispose()),
@@ -55,8 +103,63 @@ export abstract class SourcePanel<O extends SourceOrigin, R, S, P, Own extends {
       // A hidden panel's page is unloaded (no retainContextWhenHidden): it says 'ready' again when shown.
       panel.onDidChangeViewState((e) => {
         if (!e.webviewPanel.visible) this.ready = false;
+        if (e.webviewPanel.active) this.markActive();
       }),
     );
+  }
+
+  get kind(): 'attention' | 'explanation' {
+    return this.kindOf.id;
+  }
+
+  get hasResult(): boolean {
+    return this.result !== null;
+  }
+
+  get followsCurrentModel(): boolean {
+    return true;
+  }
+
+  /** Recomputes from the source (after a reload, "Run again", a change of model or settings). */
+  abstract rerun(): Promise<void>;
+
+  abstract record(): ResultRecord | null;
+
+  /** The export in `format`, in pieces; `png` is the view as drawn (for HTML), when it could be read. */
+  protected abstract exportChunks(format: ExportFormatName, png: Uint8Array | undefined, exportedAt: string): Iterable<string>;
+
+  private markActive(): void {
+    const i = allPanels.indexOf(this);
+    if (i >= 0) allPanels.splice(i, 1);
+    allPanels.push(this);
+  }
+
+  /** Writes the result in `format` to `target`, atomically (HTML carries the view as drawn). */
+  async exportTo(target: vscode.Uri, format: ExportFormatName, options: { replace?: boolean } = {}): Promise<void> {
+    if (!this.result) throw new Error(`there is no ${this.kindOf.noun} to export yet`);
+    let png: Uint8Array | undefined;
+    if (format === 'html') png = (await this.probe(undefined, true).catch(() => undefined))?.png;
+    await writeAtomic(target, this.exportChunks(format, png, new Date().toISOString()), options);
+  }
+
+  /** Asks where (a save dialog beside the source; confirms replacing), then writes. */
+  async exportInteractive(format: ExportFormatName): Promise<vscode.Uri | undefined> {
+    if (!this.result) {
+      void vscode.window.showWarningMessage(`Loupe: ${this.origin.label} has no ${this.kindOf.noun} to export yet.`);
+      return undefined;
+    }
+    const target = await askExportTarget(exportUriBeside(this.source, this.kindOf.id, format, os.homedir()), { ext: format, filter: EXPORT_FILTERS[format] }, `Export the ${this.kindOf.noun} as ${format.toUpperCase()}`);
+    if (!target) return undefined;
+    try {
+      await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Loupe: writing the ${format.toUpperCase()} export` }, () => this.exportTo(target, format));
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      this.log.error(`Export of the ${this.kindOf.noun} of ${this.origin.label} as ${format}: ${message}`);
+      void vscode.window.showErrorMessage(`Loupe: the ${this.kindOf.noun} of ${this.origin.label} could not be saved: ${message}`);
+      return undefined;
+    }
+    void vscode.window.showInformationMessage(`Loupe: saved the ${this.kindOf.noun} to ${vscode.workspace.asRelativePath(target)}.`);
+    return target;
   }
 
   get source(): vscode.Uri {
@@ -94,8 +197,9 @@ export abstract class SourcePanel<O extends SourceOrigin, R, S, P, Own extends {
   showResult(result: R): void {
     this.result = result;
     this.generation++;
-    this.panel.title = `${this.kind.title}: ${this.origin.label}`;
+    this.panel.title = `${this.kindOf.title}: ${this.origin.label}`;
     this.post({ type: 'result', origin: this.origin, generation: this.generation, result });
+    resultShown.fire(this);
   }
 
   private post(message: SourceViewHostToView<O, R, S>): void {
@@ -110,15 +214,15 @@ export abstract class SourcePanel<O extends SourceOrigin, R, S, P, Own extends {
     // Only a visible panel has a page to ask.
     if (!this.panel.visible) this.panel.reveal(this.panel.viewColumn, true);
     while (!this.ready) {
-      if (this.disposed) throw new Error(`the ${this.kind.noun} view was closed`);
-      if (Date.now() > until) throw new Error(`the ${this.kind.noun} webview did not load`);
+      if (this.disposed) throw new Error(`the ${this.kindOf.noun} view was closed`);
+      if (Date.now() > until) throw new Error(`the ${this.kindOf.noun} webview did not load`);
       await new Promise((r) => setTimeout(r, 50));
     }
     const id = this.nextProbe++;
     return new Promise<P>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.probes.delete(id);
-        reject(new Error(`the ${this.kind.noun} webview did not answer`));
+        reject(new Error(`the ${this.kindOf.noun} webview did not answer`));
       }, Math.max(1000, until - Date.now()));
       this.probes.set(id, { resolve, timer });
       const message: SourceViewHostToView<O, R, S> = { type: 'probe', id, png, ...(select ? { select } : {}) };
@@ -134,7 +238,7 @@ export abstract class SourcePanel<O extends SourceOrigin, R, S, P, Own extends {
     try {
       message = this.check(raw);
     } catch (e) {
-      this.log.warn(`Ignored a message from the ${this.kind.noun} view: ${(e as Error).message}`);
+      this.log.warn(`Ignored a message from the ${this.kindOf.noun} view: ${(e as Error).message}`);
       return;
     }
     if (!isCommon(message)) {
@@ -151,6 +255,9 @@ export abstract class SourcePanel<O extends SourceOrigin, R, S, P, Own extends {
         revealSourceRange(this.source, base + message.start, base + message.end).catch((e: unknown) => this.log.error(String(e)));
         return;
       }
+      case 'export':
+        void this.exportInteractive(message.format);
+        return;
       case 'probeResult': {
         const p = this.probes.get(message.id);
         if (!p) return;
@@ -164,7 +271,9 @@ export abstract class SourcePanel<O extends SourceOrigin, R, S, P, Own extends {
 
   private dispose(): void {
     this.disposed = true;
-    if (this.kind.registry.get(this.origin.source) === this) this.kind.registry.delete(this.origin.source);
+    const i = allPanels.indexOf(this);
+    if (i >= 0) allPanels.splice(i, 1);
+    if (this.kindOf.registry.get(this.origin.source) === this) this.kindOf.registry.delete(this.origin.source);
     this.running?.cancel();
     for (const p of this.probes.values()) clearTimeout(p.timer);
     this.probes.clear();
@@ -172,8 +281,55 @@ export abstract class SourcePanel<O extends SourceOrigin, R, S, P, Own extends {
   }
 }
 
-const COMMON = new Set(['ready', 'reveal', 'probeResult']);
+const COMMON = new Set(['ready', 'reveal', 'probeResult', 'export']);
 
 function isCommon<P, Own extends { type: string }>(m: SourceViewCommonToHost<P> | Own): m is SourceViewCommonToHost<P> {
   return COMMON.has(m.type);
+}
+
+/**
+ * The open panels of one kind, one per source file: show (reuse or create beside the editor), revive
+ * after a reload (from the origin the webview saved), find.
+ */
+export class PanelRegistry<O extends SourceOrigin, V extends { origin: O; readonly panel: vscode.WebviewPanel; rerun(): Promise<void> }> {
+  readonly panels = new Map<string, V>();
+
+  constructor(
+    private readonly viewType: string,
+    private readonly title: string,
+    private readonly checkOrigin: Checker<O>,
+  ) {}
+
+  show(extensionUri: vscode.Uri, origin: O, create: (panel: vscode.WebviewPanel) => V): V {
+    const existing = this.panels.get(origin.source);
+    if (existing) {
+      existing.origin = origin;
+      existing.panel.reveal(existing.panel.viewColumn, true);
+      return existing;
+    }
+    const panel = vscode.window.createWebviewPanel(this.viewType, `${this.title}: ${origin.label}`, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, webviewOptions(extensionUri));
+    return create(panel);
+  }
+
+  /** A panel VS Code restored after a reload: recompute from its saved origin, or close it when there is none. */
+  revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, state: unknown, create: (panel: vscode.WebviewPanel, origin: O) => V, log: vscode.LogOutputChannel): void {
+    let origin: O;
+    try {
+      origin = this.checkOrigin((state as { origin?: unknown } | undefined)?.origin, 'origin');
+    } catch {
+      panel.dispose(); // nothing to recompute from
+      return;
+    }
+    this.panels.get(origin.source)?.panel.dispose();
+    panel.webview.options = webviewOptions(extensionUri);
+    create(panel, origin)
+      .rerun()
+      .catch((e: unknown) => log.error(String(e)));
+  }
+
+  /** The panel of a source (a URI string), or the most recently opened one. */
+  find(source?: string): V | undefined {
+    if (source !== undefined) return this.panels.get(source);
+    return [...this.panels.values()].pop();
+  }
 }

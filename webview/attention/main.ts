@@ -187,6 +187,8 @@ class AttentionView {
     actions.append(
       button('Export PNG', () => this.exportPng()),
       button('Export JSON', () => host.postMessage({ type: 'exportJson' })),
+      button('Export CSV', () => host.postMessage({ type: 'export', format: 'csv' })),
+      button('Export HTML', () => host.postMessage({ type: 'export', format: 'html' })),
       button('Run again', () => host.postMessage({ type: 'rerun', hideSpecial: r.hideSpecial })),
     );
     controls.append(this.modeControl.element, this.layerControl.element, this.headControl.element, this.scaleControl.element, hide.element, actions);

@@ -161,7 +161,12 @@ class ExplainView {
       this.drawText();
     });
     const actions = el('div', 'actions');
-    actions.append(button('Run again', () => host.postMessage({ type: 'rerun' })));
+    actions.append(
+      button('Run again', () => host.postMessage({ type: 'rerun' })),
+      button('Export HTML', () => host.postMessage({ type: 'export', format: 'html' })),
+      button('Export JSON', () => host.postMessage({ type: 'export', format: 'json' })),
+      button('Export CSV', () => host.postMessage({ type: 'export', format: 'csv' })),
+    );
     controls.append(this.methodControl.element, this.specialControl.element, actions);
 
     const legend = el('div', 'explain-legend');

@@ -8,6 +8,7 @@ import type { CancelToken, ProgressFn } from '../cancellation';
 import { classifyTexts, predictNextTokens, predictRows, Predictions } from '../inference/predict';
 import { computeAttention } from '../methods/attention';
 import { attribute, planAttribution, type AttributionRequest } from '../methods/attribution';
+import { findAttention } from '../model/attentionGraph';
 import { loadModel, type LoadedModel } from '../model/loadModel';
 import { ENGINE_VERSION, ONNXRUNTIME_VERSION, TOKENIZERS_VERSION } from '../versions';
 
@@ -43,6 +44,17 @@ export const handlers: Handlers = {
   },
 
   describe: async (params, state) => (await loadModel(params.model, effectiveThreads(state.settings))).info,
+
+  attentionSupport: async (params, state) => {
+    const model = await loadModel(params.model, effectiveThreads(state.settings));
+    if (!model.tokenizer) return { readable: false, layers: 0, reason: `${model.info.task} models have no attention to read.` };
+    try {
+      return { readable: true, layers: findAttention(model.facts.graph, model.facts.opset, model.info.onnxFile).length, reason: null };
+    } catch (e) {
+      if (e instanceof LoupeError && e.code === 'UNSUPPORTED') return { readable: false, layers: 0, reason: e.message };
+      throw e;
+    }
+  },
 
   predict: async (params, state, token, progress) => {
     const threads = effectiveThreads(state.settings);
