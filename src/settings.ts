@@ -4,7 +4,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { bundledModels } from './modelCatalog';
 import { BASELINES, type EngineSettings, type ExplainParams } from './protocol/workerProtocol';
 
 /** The attribution methods' defaults (loupe.explain.*); null leaves the engine's own default. */
@@ -44,12 +43,8 @@ function checkModelPaths(models: unknown, defaultModel: unknown, problems: strin
       if (!fs.existsSync(abs)) problems.push(`loupe.models: ${m} does not exist (looked for ${abs}).`);
     }
   }
-  if (typeof defaultModel === 'string' && defaultModel.trim() !== '') {
-    const abs = path.resolve(base, defaultModel);
-    if (!fs.existsSync(abs) && !bundledModels().some((b) => b.name === defaultModel)) {
-      problems.push(`loupe.defaultModel: ${defaultModel} is neither a path that exists (${abs}) nor a bundled model (${bundledModels().map((b) => b.name).join(', ')}).`);
-    }
-  } else if (defaultModel !== undefined && typeof defaultModel !== 'string') problems.push('loupe.defaultModel must be a path or the name of a bundled model.');
+  // A missing loupe.defaultModel is reported by the run that needs it (an error naming the path).
+  if (defaultModel !== undefined && typeof defaultModel !== 'string') problems.push('loupe.defaultModel must be a path or the name of a bundled model.');
 }
 
 function methodDefaults(c: vscode.WorkspaceConfiguration, problems: string[]): MethodDefaults {

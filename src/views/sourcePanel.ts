@@ -316,10 +316,12 @@ export class PanelRegistry<O extends SourceOrigin, V extends { origin: O; readon
     let origin: O;
     try {
       origin = this.checkOrigin((state as { origin?: unknown } | undefined)?.origin, 'origin');
-    } catch {
+    } catch (e) {
+      log.warn(`A ${this.viewType} panel restored after a reload had no origin to recompute from (${e instanceof Error ? e.message : String(e)}); it was closed.`);
       panel.dispose(); // nothing to recompute from
       return;
     }
+    log.info(`Restored the ${this.title.toLowerCase()} panel of ${origin.label}.`);
     this.panels.get(origin.source)?.panel.dispose();
     panel.webview.options = webviewOptions(extensionUri);
     create(panel, origin)

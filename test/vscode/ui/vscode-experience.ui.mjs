@@ -1,0 +1,212 @@
+// UI tests of the VS Code experience (issue #7), through the real workbench as a user would: the
+// command palette opens the attention panel with a drawn heatmap; the Loupe dashboard in the side bar
+// lists the bundled models and a model picked there is the one the next run uses; Cancel on a long
+// run's progress notification stops it and the engine is ready again; Restart Engine; the panels are
+// restored after a reload of the window. Screenshots go to the artifacts folder (ux-*.png).
+//
+// This file sorts after loupe.ui.mjs on purpose: picking a model in the dashboard is kept in
+// workspaceState and would win over the loupe.defaultModel setting those tests steer by.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ui } from './context.mjs';
+import { waitFor } from './workbench.mjs';
+
+const PROMPT = 'prompt.txt';
+const STATUS_ITEM = 'loupe-dev.loupe.loupe.engine';
+
+async function shot(name, clip) {
+  fs.mkdirSync(ui.wb.shotsDir, { recursive: true });
+  const file = path.join(ui.wb.shotsDir, `ux-${name}.png`);
+  await ui.wb.page.screenshot({ path: file, ...(clip ? { clip } : {}) });
+  console.log(`      screenshot: ${file}`);
+}
+
+/** The dashboard's frame: the webview laid over the side bar. */
+async function dashboardFrame({ timeout = 20_000 } = {}) {
+  const { page } = ui.wb;
+  return waitFor(
+    'the Loupe dashboard in the side bar',
+    async () => {
+      const bar = await page.locator('.part.sidebar').boundingBox().catch(() => null);
+      if (!bar) return null;
+      for (const handle of await page.locator('iframe.webview.ready').elementHandles()) {
+        const box = await handle.boundingBox();
+        if (!box || box.width < 10 || box.height < 10) continue;
+        const cx = box.x + box.width / 2;
+        const cy = box.y + box.height / 2;
+        if (cx < bar.x || cx > bar.x + bar.width || cy < bar.y || cy > bar.y + bar.height) continue;
+        const inner = await (await (await handle.contentFrame())?.$('#active-frame'))?.contentFrame();
+        if (inner && (await inner.$('main.dashboard'))) return { frame: inner, rect: bar };
+      }
+      return null;
+    },
+    { timeout },
+  );
+}
+
+async function dashboardFacts(frame) {
+  return frame.evaluate(() => Object.fromEntries([...document.querySelectorAll('.dash-facts tr')].map((tr) => [tr.querySelector('th')?.textContent ?? '', tr.querySelector('td')?.textContent ?? ''])));
+}
+
+/** Distinct colours in the heatmap canvas (a blank canvas has one). */
+async function heatmapColours(frame) {
+  return frame.evaluate(() => {
+    const c = document.querySelector('canvas.heatmap');
+    if (!c || c.width === 0) return 0;
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    const seen = new Set();
+    for (let i = 0; i < d.length; i += 4 * 7) seen.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
+    return seen.size;
+  });
+}
+
+/** Picks a model in the dashboard's dropdown with the keyboard, as a user would: open it, arrow to the option, Enter. */
+async function pickModel(frame, label) {
+  const options = (await frame.locator('.dash-picker vscode-option').allInnerTexts()).map((t) => t.trim());
+  const target = options.indexOf(label);
+  assert.ok(target >= 0, `no option '${label}' in ${JSON.stringify(options)}`);
+  const dd = frame.locator('.dash-picker vscode-dropdown');
+  await dd.focus();
+  const page = ui.wb.page;
+  await page.keyboard.press('Home');
+  for (let i = 0; i < target; i++) await page.keyboard.press('ArrowDown');
+  await waitFor(`the dropdown to show '${label}'`, () => dd.evaluate((e) => e.value), { accept: (v) => typeof v === 'string' && v.length > 0, timeout: 5_000 });
+  await page.keyboard.press('Enter');
+}
+
+async function showExplorer() {
+  const { wb } = ui;
+  if (await wb.explorerRow(PROMPT).isVisible().catch(() => false)) return;
+  await wb.runCommand('View: Show Explorer');
+  await wb.explorerRow(PROMPT).waitFor({ state: 'visible', timeout: 10_000 });
+}
+
+async function shadedTokens(frame) {
+  return frame.evaluate(() => [...document.querySelectorAll('.explain-token')].filter((t) => t.style.backgroundColor !== '').length);
+}
+
+async function openAttentionFromPalette() {
+  const { wb } = ui;
+  await wb.openFileInEditor(PROMPT);
+  await wb.runCommand('Loupe: Show Attention');
+  return waitFor(
+    'the attention panel to draw its heatmap',
+    async () => {
+      const { frame, group } = await wb.webview(`Attention: ${PROMPT}`, { timeout: 3_000 });
+      return { frame, group, colours: await heatmapColours(frame), title: await frame.evaluate(() => document.querySelector('h1')?.textContent ?? '') };
+    },
+    { timeout: 60_000, accept: (v) => v.colours > 10 },
+  );
+}
+
+suite('The VS Code experience: dashboard, palette, cancel, restart, reload', function () {
+  setup(async () => {
+    await ui.wb.dismiss();
+    await ui.wb.clearNotifications();
+    await showExplorer();
+  });
+
+  test('command palette: "Loupe: Show Attention" opens the attention panel with a drawn heatmap', async () => {
+    await ui.wb.closeAllEditors();
+    const { group, colours } = await openAttentionFromPalette();
+    assert.ok(colours > 10, `the heatmap has ${colours} colours`);
+    await shot('attention-palette', group.rect);
+  });
+
+  test('dashboard: lists the bundled models; the model picked there is the one the next run uses', async () => {
+    const { wb } = ui;
+    await wb.runCommand('Loupe: Open Dashboard');
+    const { frame, rect } = await dashboardFrame();
+    const options = await waitFor('the model picker to list the bundled models', () => frame.locator('.dash-picker vscode-option').allInnerTexts(), {
+      accept: (o) => ['spam-classifier', 'moby-lm', 'breast-cancer'].every((n) => o.some((t) => t.trim() === `${n} · bundled`)),
+      timeout: 30_000,
+    });
+    assert.ok(options.length >= 3, JSON.stringify(options));
+    const facts = await waitFor('the facts of the current model', () => dashboardFacts(frame), { accept: (f) => /^text-classifier/.test(f.Task ?? ''), timeout: 30_000 });
+    assert.match(facts['SHA-256'], /^[0-9a-f]{64}$/);
+    assert.match(facts.Attention, /^readable/);
+    assert.ok((await frame.locator('.dash-budgets tr[data-method]').count()) === 5, 'the five methods with their forward passes');
+    await shot('dashboard', rect);
+
+    // Pick the bundled LM in the view, as a user: open the dropdown, click the option.
+    await pickModel(frame, 'moby-lm · bundled');
+    await waitFor('the dashboard to describe moby-lm', () => dashboardFacts(frame), { accept: (f) => /^causal-lm/.test(f.Task ?? ''), timeout: 30_000 });
+    await waitFor('the status bar to name moby-lm', () => wb.statusBarText(STATUS_ITEM), { accept: (s) => /moby-lm/.test(s ?? '') });
+    try {
+      await wb.closeAllEditors();
+      await showExplorer();
+      const { title } = await openAttentionFromPalette();
+      assert.equal(title, 'Attention · moby-lm', 'the next run did not use the model picked in the dashboard');
+    } finally {
+      await wb.runCommand('Loupe: Open Dashboard');
+      const again = await dashboardFrame();
+      await pickModel(again.frame, 'spam-classifier · bundled');
+      await waitFor('the dashboard to describe spam-classifier', () => dashboardFacts(again.frame), { accept: (f) => /^text-classifier/.test(f.Task ?? ''), timeout: 30_000 });
+      await showExplorer();
+    }
+  });
+
+  test('Cancel on a long run stops it, and the engine is ready again', async () => {
+    const { wb } = ui;
+    await wb.closeAllEditors();
+    // LIME with the most samples the setting allows: far longer than it takes to press Cancel.
+    await wb.setWorkspaceSettings({ 'loupe.explain.samples': 100000 });
+    try {
+      await wb.openFileInEditor(PROMPT);
+      await wb.runCommand('Loupe: Compare Methods');
+      const toast = await wb.waitForToast('the progress notification of the run', (t) => /^Loupe: explaining/.test(t.message) && t.buttons.includes('Cancel'), { timeout: 30_000 });
+      assert.ok(toast.buttons.includes('Cancel'));
+      await wb.page.locator('.notifications-toasts .notification-toast .monaco-button', { hasText: /^Cancel$/ }).first().click();
+      await waitFor('the panel to say the run was cancelled', async () => {
+        const { frame } = await wb.webview(`Explanation: ${PROMPT}`, { timeout: 2_000 });
+        return frame.evaluate(() => document.querySelector('.error')?.textContent ?? '');
+      }, { accept: (t) => /^Cancelled/.test(t), timeout: 20_000 });
+      await waitFor('the engine to be ready again', () => wb.statusBarText(STATUS_ITEM), { accept: (s) => /Loupe: ready/.test(s ?? ''), timeout: 30_000 });
+      const { group } = await wb.webview(`Explanation: ${PROMPT}`);
+      await shot('cancelled', group.rect);
+    } finally {
+      // Back to the default samples: the open panel follows the setting and runs again.
+      await wb.setWorkspaceSettings({});
+    }
+    const shaded = await waitFor('the explanation to be drawn again with the default samples', async () => {
+      const { frame } = await wb.webview(`Explanation: ${PROMPT}`, { timeout: 2_000 });
+      return shadedTokens(frame);
+    }, { accept: (n) => n > 0, timeout: 90_000 });
+    assert.ok(shaded > 0);
+  });
+
+  test('Restart Engine: the engine stops, and the next run starts it again', async () => {
+    const { wb } = ui;
+    await wb.runCommand('Loupe: Restart Engine');
+    await wb.waitForToast('the restart confirmation', (t) => /the engine was restarted/.test(t.message));
+    const stopped = await wb.statusBarText(STATUS_ITEM);
+    assert.doesNotMatch(stopped ?? '', /ready|working|starting/, `status bar after the restart: ${stopped}`);
+    await wb.closeAllEditors();
+    const { colours } = await openAttentionFromPalette();
+    assert.ok(colours > 10);
+    await waitFor('the engine to be ready', () => wb.statusBarText(STATUS_ITEM), { accept: (s) => /Loupe: ready/.test(s ?? '') });
+  });
+
+  test('the panels are restored after a reload of the window', async () => {
+    const { wb } = ui;
+    // An explanation panel beside the prompt (Compare Methods asks no question).
+    await wb.closeAllEditors();
+    await wb.openFileInEditor(PROMPT);
+    await wb.runCommand('Loupe: Compare Methods');
+    await waitFor('the explanation to be drawn', async () => shadedTokens((await wb.webview(`Explanation: ${PROMPT}`, { timeout: 3_000 })).frame), { accept: (n) => n > 0, timeout: 90_000 });
+
+    // As a user reloads: the command shuts the workbench down properly (state saved), then reloads the page.
+    const navigated = wb.page.waitForNavigation({ timeout: 60_000 });
+    await wb.runCommand('Developer: Reload Window');
+    await navigated;
+    await wb.waitReady();
+    const shaded = await waitFor('the restored explanation panel to draw its shaded text again', async () => {
+      const { frame } = await wb.webview(`Explanation: ${PROMPT}`, { timeout: 3_000 });
+      return shadedTokens(frame);
+    }, { accept: (n) => n > 0, timeout: 120_000 });
+    assert.ok(shaded > 0);
+    const { group } = await wb.webview(`Explanation: ${PROMPT}`);
+    await shot('restored', group.rect);
+  });
+});
