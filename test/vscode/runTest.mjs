@@ -479,6 +479,8 @@ async function main() {
       await stopServer();
     }
     results.push(await uiPhase({ workspace, devPath }));
+    const restricted = await restrictedPhase();
+    if (restricted) results.push(restricted);
   }
 
   const passed = results.reduce((s, r) => s + r.passed, 0);
@@ -498,7 +500,7 @@ async function main() {
  * that kills the group if this runner dies without cleaning up. Sets the globals server,
  * serverExited, watchdog. Returns { base, exitPromise }.
  */
-async function startServer({ workspace, smokeTestDriver }) {
+async function startServer({ workspace, smokeTestDriver, trust = false }) {
   phase = 'starting code-server';
   const port = await freePort();
   const cfg = path.join(runDir, `config-${port}.yaml`);
@@ -512,7 +514,8 @@ async function startServer({ workspace, smokeTestDriver }) {
       ...csArgs(cfg),
       '--disable-telemetry',
       '--disable-update-check',
-      '--disable-workspace-trust',
+      // Workspace trust is off, except for the restricted-workspace phase.
+      ...(trust ? [] : ['--disable-workspace-trust']),
       '--disable-getting-started-override',
       '--ignore-last-opened',
       '--reconnection-grace-time',
@@ -708,6 +711,56 @@ async function uiPhase({ workspace, devPath }) {
   log(`UI tests: ${r.passed} passed, ${r.failed} failed, ${r.pending} skipped; screenshots in ${shotsDir}`);
   // None ran and none matched --grep is fine when the other phase ran tests; main() checks the total.
   return { name: 'ui', code: r.failed > 0 ? 1 : 0, passed: r.passed, failed: r.failed, pending: r.pending };
+}
+
+// ------------------------------------------------------------------------------------------ phase 3
+const RESTRICTED_SUITE = 'Restricted workspace';
+
+/**
+ * The UI tests of a restricted (untrusted) workspace (test/vscode/ui/restricted/*.ui.mjs): a fresh
+ * code-server with workspace trust ON, opening a fresh copy of the workspace that has a model of its
+ * own (a copy of the bundled classifier's folder, my-model/), which Loupe must refuse to run.
+ * Skipped when --grep does not match the suite's title. Runs after phase 2 (its server is stopped).
+ */
+async function restrictedPhase() {
+  if (opts.grep && !new RegExp(opts.grep).test(RESTRICTED_SUITE)) return null;
+  log('phase 3: a restricted workspace (workspace trust on, the folder not trusted)');
+  phase = 'stopping the UI tests\' code-server';
+  await closePage();
+  await stopServer();
+  const workspace = path.join(runDir, 'workspace-restricted');
+  fs.cpSync(workspaceSrc, workspace, { recursive: true });
+  const extRoot = vsix ? fs.readdirSync(path.join(runDir, 'extensions')).map((d) => path.join(runDir, 'extensions', d)).find((d) => fs.existsSync(path.join(d, 'models'))) : devPathArg;
+  check(extRoot, 'the installed extension was not found for the restricted phase');
+  fs.cpSync(path.join(extRoot, 'models', 'spam-classifier'), path.join(workspace, 'my-model'), { recursive: true });
+  const settingsFile = path.join(runDir, 'user-data/User/settings.json');
+  const before = fs.readFileSync(settingsFile, 'utf8');
+  fs.writeFileSync(
+    settingsFile,
+    JSON.stringify({ ...JSON.parse(before), 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.emptyWindow': false }, null, 2),
+  );
+  try {
+    const { base, exitPromise } = await startServer({ workspace, smokeTestDriver: false, trust: true });
+    page = await context.newPage();
+    for (const other of context.pages()) if (other !== page) await other.close().catch(() => {});
+    const thisPage = page;
+    thisPage.setDefaultTimeout(30_000);
+    attachPageLogging(thisPage);
+    const trouble = watchForTrouble(thisPage, exitPromise, 'during the restricted-workspace tests');
+    phase = 'loading the workbench for the restricted-workspace tests';
+    await thisPage.goto(`${base}/?${new URLSearchParams({ folder: workspace })}`, { waitUntil: 'domcontentloaded', timeout: 60_000 });
+    phase = 'running the restricted-workspace tests';
+    const { runUiTests } = await import('./ui/index.mjs');
+    const r = await Promise.race([
+      runUiTests({ page: thisPage, context, origin: base, workspace, shotsDir: path.join(artifactsDir, 'ui'), grep: opts.grep, bail: opts.bail, dir: path.join(here, 'ui', 'restricted') }),
+      trouble.promise,
+    ]);
+    trouble.done();
+    log(`restricted-workspace tests: ${r.passed} passed, ${r.failed} failed, ${r.pending} skipped`);
+    return { name: 'restricted', code: r.failed > 0 ? 1 : 0, passed: r.passed, failed: r.failed, pending: r.pending };
+  } finally {
+    fs.writeFileSync(settingsFile, before);
+  }
 }
 
 // ------------------------------------------------------------------------------------------ driver

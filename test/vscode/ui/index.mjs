@@ -22,9 +22,10 @@ const here = path.dirname(fileURLToPath(import.meta.url));
  * @param {string} o.shotsDir    screenshots go here
  * @param {string} [o.grep]      only tests whose full title matches this regular expression
  * @param {boolean} [o.bail]
+ * @param {string} [o.dir]       the folder of the *.ui.mjs files (default: this one)
  * @returns {Promise<{passed: number, failed: number, pending: number}>}
  */
-export async function runUiTests({ page, context, origin, workspace, shotsDir, grep, bail = false }) {
+export async function runUiTests({ page, context, origin, workspace, shotsDir, grep, bail = false, dir = here }) {
   const wb = new Workbench({ page, workspace, shotsDir });
   Object.assign(ui, { wb, context, workspace, shotsDir, origin });
   await wb.waitReady();
@@ -55,9 +56,9 @@ export async function runUiTests({ page, context, origin, workspace, shotsDir, g
     },
   });
   if (grep) mocha.grep(new RegExp(grep));
-  const files = fs.readdirSync(here).filter((f) => f.endsWith('.ui.mjs')).sort();
-  if (files.length === 0) throw new Error(`no *.ui.mjs files in ${here}`);
-  for (const f of files) mocha.addFile(path.join(here, f));
+  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.ui.mjs')).sort();
+  if (files.length === 0) throw new Error(`no *.ui.mjs files in ${dir}`);
+  for (const f of files) mocha.addFile(path.join(dir, f));
   await mocha.loadFilesAsync();
 
   return new Promise((resolve) => {
