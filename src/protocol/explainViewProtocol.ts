@@ -8,6 +8,15 @@ import { ATTRIBUTION_METHODS, attributionTarget, explainResult, type ExplainResu
 export const EXPLAIN_VIEW_TYPE = 'loupe.explain';
 
 export type AttributionMethod = (typeof ATTRIBUTION_METHODS)[number];
+
+/** The methods' names as people read them (the view, the dashboard, the exports). */
+export const METHOD_LABELS: Record<AttributionMethod, string> = {
+  occlusion: 'Occlusion',
+  lime: 'LIME',
+  kernelshap: 'KernelSHAP',
+  ig: 'Integrated Gradients',
+  gradxinput: 'Gradient × Input',
+};
 const method = literal(...ATTRIBUTION_METHODS);
 
 /** Where the explained text came from and how it was explained: enough to recompute it after a reload. */

@@ -8,6 +8,7 @@ import {
   checkViewToHost,
   EXPLAIN_VIEW_TYPE,
   explainOrigin,
+  METHOD_LABELS,
   type AttributionMethod,
   type ExplainOrigin,
   type ExplainProbe,
@@ -18,8 +19,6 @@ import type { ExportFormatName, SourceViewCommonToHost } from '../protocol/sourc
 import type { ExplainResult } from '../protocol/workerProtocol';
 import { explanationCsv, explanationHtml, explanationJson } from './export/explainFormats';
 import { PanelRegistry, SourcePanel, type ResultRecord } from './sourcePanel';
-
-const METHOD_NAMES: Record<AttributionMethod, string> = { occlusion: 'Occlusion', lime: 'LIME', kernelshap: 'KernelSHAP', ig: 'Integrated Gradients', gradxinput: 'Gradient × Input' };
 
 export interface ExplainPanelHost {
   /** Recomputes the panel's explanation from its source (after a reload or "Run again"). */
@@ -65,7 +64,7 @@ export class ExplainPanel extends SourcePanel<ExplainOrigin, ExplainResult, Expl
     const t = r.explanations[0]?.target;
     const target = t ? (t.label ?? (t.kind === 'class' ? `class ${t.index}` : t.kind)) : '';
     const methods = r.explanations.map((e) => e.method);
-    return { model: this.origin.model, modelPath: r.model.path, methods, summary: `${target} · ${methods.map((m) => METHOD_NAMES[m]).join(', ')}` };
+    return { model: this.origin.model, modelPath: r.model.path, methods, summary: `${target} · ${methods.map((m) => METHOD_LABELS[m]).join(', ')}` };
   }
 
   protected handle(message: OwnMessage): void {

@@ -15,6 +15,7 @@ import {
 } from '../../src/protocol/attentionViewProtocol';
 import type { AttentionResult } from '../../src/protocol/workerProtocol';
 import { badge, button, checkbox, divider, dropdown, progressRing, radioGroup, registerComponents, type Control } from '../components/toolkit';
+import { createAnnouncer } from '../components/announcer';
 import { Heatmap } from './heatmap';
 import { host, type SavedState } from './host';
 import { mapKey, mapOf, type ColourScale, type MapChoice, type Plan } from './matrix';
@@ -24,16 +25,7 @@ import { readTheme, watchTheme, type Theme } from './theme';
 
 registerComponents();
 const app = document.getElementById('app')!;
-// The shell's main region is live; this view announces through its own regions instead.
-app.setAttribute('aria-live', 'off');
-const announcer = document.createElement('div');
-announcer.className = 'sr-only';
-announcer.setAttribute('aria-live', 'polite');
-announcer.setAttribute('role', 'status');
-document.body.append(announcer);
-const announce = (text: string): void => {
-  announcer.textContent = text;
-};
+const announce = createAnnouncer(app);
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);

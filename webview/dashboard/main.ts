@@ -6,17 +6,13 @@
 import { checkHostToView, type DashboardProbe, type DashboardState, type RunAction } from '../../src/protocol/dashboardViewProtocol';
 import type { TensorSpec } from '../../src/protocol/workerProtocol';
 import { badge, button, dropdown, progressRing, registerComponents } from '../components/toolkit';
+import { createAnnouncer } from '../components/announcer';
 import { host } from './host';
 
 registerComponents();
 const app = document.getElementById('app')!;
 app.classList.add('dashboard');
-app.setAttribute('aria-live', 'off');
-const announcer = document.createElement('div');
-announcer.className = 'sr-only';
-announcer.setAttribute('role', 'status');
-announcer.setAttribute('aria-live', 'polite');
-document.body.append(announcer);
+const announce = createAnnouncer(app);
 
 let state: DashboardState | null = null;
 let lastModel = '';
@@ -193,7 +189,7 @@ function draw(s: DashboardState): void {
 
   if (focusKey) app.querySelector<HTMLElement>(`[data-focus-key="${CSS.escape(focusKey)}"]`)?.focus();
   if (lastModel !== s.current.path && !s.current.loading) {
-    announcer.textContent = `Current model: ${s.current.name}${s.current.error ? `: ${s.current.error}` : ''}`;
+    announce(`Current model: ${s.current.name}${s.current.error ? `: ${s.current.error}` : ''}`);
     lastModel = s.current.path;
   }
 }

@@ -8,28 +8,16 @@
 // row). Colours are read from the theme at run time and follow theme changes.
 
 import { ATTRIBUTION_METHODS } from '../../src/protocol/workerProtocol';
-import { checkHostToView, explainOrigin, type AttributionMethod, type ExplainOrigin, type ExplainProbe, type HostToView } from '../../src/protocol/explainViewProtocol';
+import { checkHostToView, explainOrigin, METHOD_LABELS, type AttributionMethod, type ExplainOrigin, type ExplainProbe, type HostToView } from '../../src/protocol/explainViewProtocol';
 import type { Explanation, ExplainResult } from '../../src/protocol/workerProtocol';
 import { badge, button, checkbox, dropdown, progressRing, registerComponents, type Control } from '../components/toolkit';
+import { createAnnouncer } from '../components/announcer';
 import { host, type SavedState } from './host';
 import { fmt, maxMagnitude, spearman } from './stats';
 
 registerComponents();
 const app = document.getElementById('app')!;
-app.setAttribute('aria-live', 'off');
-const announcer = document.createElement('div');
-announcer.className = 'sr-only';
-announcer.setAttribute('aria-live', 'polite');
-announcer.setAttribute('role', 'status');
-document.body.append(announcer);
-
-const METHOD_LABELS: Record<AttributionMethod, string> = {
-  occlusion: 'Occlusion',
-  lime: 'LIME',
-  kernelshap: 'KernelSHAP',
-  ig: 'Integrated Gradients',
-  gradxinput: 'Gradient × Input',
-};
+const announce = createAnnouncer(app);
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
@@ -194,7 +182,7 @@ class ExplainView {
     save();
     this.drawText();
     host.postMessage({ type: 'method', method: m });
-    announcer.textContent = `Shaded by ${METHOD_LABELS[m]}`;
+    announce(`Shaded by ${METHOD_LABELS[m]}`);
   }
 
   setShowSpecial(s: boolean): void {
@@ -461,7 +449,7 @@ function showBusy(message: string): void {
   const p = el('p', 'busy');
   p.append(progressRing(), el('span', undefined, message));
   app.append(p);
-  announcer.textContent = message;
+  announce(message);
 }
 
 function showError(message: string): void {
@@ -470,7 +458,7 @@ function showError(message: string): void {
   const actions = el('div', 'actions');
   actions.append(button('Run again', () => host.postMessage({ type: 'rerun' }), 'primary'));
   app.append(actions);
-  announcer.textContent = message;
+  announce(message);
 }
 
 async function answerProbe(m: Extract<HostToView, { type: 'probe' }>): Promise<void> {
@@ -528,7 +516,7 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
       status = 'drawn';
       statusMessage = '';
       generation = m.generation;
-      announcer.textContent = `Explanation drawn: ${m.result.explanations.length} methods`;
+      announce(`Explanation drawn: ${m.result.explanations.length} methods`);
       return;
     case 'probe':
       void answerProbe(m);

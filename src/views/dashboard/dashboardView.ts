@@ -11,6 +11,7 @@ import { Commands } from '../../commandIds';
 import { describeError, type EngineClient } from '../../engineClient';
 import { bundledModels, configuredModels, type CatalogEntry } from '../../modelCatalog';
 import type { ModelSelection } from '../../modelSelection';
+import { METHOD_LABELS } from '../../protocol/explainViewProtocol';
 import {
   checkViewToHost,
   type Budgets,
@@ -30,14 +31,6 @@ import { workspaceModels } from '../../workspaceModels';
 import { webviewHtml } from '../webviewHtml';
 import { datasetFormat, sniffDataset } from './datasetSniff';
 import type { RecentRuns } from './recentRuns';
-
-const METHOD_LABELS: Record<(typeof ATTRIBUTION_METHODS)[number], string> = {
-  occlusion: 'Occlusion',
-  lime: 'LIME',
-  kernelshap: 'KernelSHAP',
-  ig: 'Integrated Gradients',
-  gradxinput: 'Gradient × Input',
-};
 
 /** What the budgets are planned for when no prompt is open: an ordinary sentence of 20-odd tokens. */
 const SAMPLE_TEXT = 'Thanks for the update, I will review the attached report and send my comments before the meeting on Friday.';

@@ -5,7 +5,7 @@
 
 import type { ViewOrigin } from '../../protocol/attentionViewProtocol';
 import type { AttentionResult } from '../../protocol/workerProtocol';
-import { csvRow, escapeHtml, htmlPage, jsonForHtml, pngImg, provenanceHtml } from './formats';
+import { csvRow, escapeHtml, htmlPage, jsonForHtml, modelJson, pngImg, provenanceHtml } from './formats';
 
 /** The shortest decimal that reads back as the same float32. */
 export function float32Text(x: number): string {
@@ -42,15 +42,7 @@ export function* attentionJson(r: AttentionResult, origin: ViewOrigin, exportedA
     source: origin.source,
     range: origin.range,
     text: r.text,
-    model: {
-      path: r.model.path,
-      onnxFile: r.model.onnxFile,
-      sha256: r.model.sha256,
-      task: r.model.task,
-      modelType: r.model.modelType,
-      architectures: r.model.architectures,
-      maxLength: r.model.maxLength,
-    },
+    model: { ...modelJson(r.model), maxLength: r.model.maxLength },
     run: r.run,
     tokens: r.tokens,
     truncation: r.truncation,

@@ -3,17 +3,10 @@
 // column per method. HTML: a self-contained report: the text shaded by each method, the methods
 // table, the view as drawn (PNG) and the JSON data embedded.
 
-import type { ExplainOrigin } from '../../protocol/explainViewProtocol';
+import { METHOD_LABELS, type ExplainOrigin } from '../../protocol/explainViewProtocol';
 import type { Explanation, ExplainResult } from '../../protocol/workerProtocol';
-import { csvRow, escapeHtml, htmlPage, jsonForHtml, pngImg, provenanceHtml, reportShade } from './formats';
+import { csvRow, escapeHtml, htmlPage, jsonForHtml, modelJson, pngImg, provenanceHtml, reportShade } from './formats';
 
-const LABELS: Record<Explanation['method'], string> = {
-  occlusion: 'Occlusion',
-  lime: 'LIME',
-  kernelshap: 'KernelSHAP',
-  ig: 'Integrated Gradients',
-  gradxinput: 'Gradient × Input',
-};
 
 /** Scores as JSON numbers: a token a method does not attribute (a special token) is null. */
 function scoresOf(e: { scores: number[]; attributed: boolean[] }): (number | null)[] {
@@ -27,15 +20,7 @@ export function explanationJsonValue(r: ExplainResult, origin: ExplainOrigin, ex
     exportedAt,
     source: origin.source,
     range: origin.range,
-    model: {
-      path: r.model.path,
-      onnxFile: r.model.onnxFile,
-      sha256: r.model.sha256,
-      task: r.model.task,
-      modelType: r.model.modelType,
-      architectures: r.model.architectures,
-      labels: r.model.labels,
-    },
+    model: { ...modelJson(r.model), labels: r.model.labels },
     run: r.run,
     explanations: r.explanations.map((e) => ({
       method: e.method,
@@ -102,9 +87,9 @@ export function* explanationHtml(r: ExplainResult, origin: ExplainOrigin, png: U
   const t = first?.target;
   const target = t ? `${t.kind}${t.label !== null ? ` “${t.label}”` : t.index !== null ? ` ${t.index}` : ''} · ${t.output} ${num(t.value)}` : '—';
   const sections = r.explanations
-    .map((e) => `<h2>${escapeHtml(LABELS[e.method])}</h2><p class="muted">parameters ${escapeHtml(JSON.stringify(e.parameters))} · seed ${e.seed} · ${e.forwardPasses} forward passes</p><div class="text">${shadedText(e)}</div>`)
+    .map((e) => `<h2>${escapeHtml(METHOD_LABELS[e.method])}</h2><p class="muted">parameters ${escapeHtml(JSON.stringify(e.parameters))} · seed ${e.seed} · ${e.forwardPasses} forward passes</p><div class="text">${shadedText(e)}</div>`)
     .join('\n');
-  const header = `<tr><th></th>${r.explanations.map((e) => `<th>${escapeHtml(LABELS[e.method])}</th>`).join('')}</tr>`;
+  const header = `<tr><th></th>${r.explanations.map((e) => `<th>${escapeHtml(METHOD_LABELS[e.method])}</th>`).join('')}</tr>`;
   const row = (label: string, cell: (e: Explanation) => string): string => `<tr><th>${escapeHtml(label)}</th>${r.explanations.map((e) => `<td class="num">${escapeHtml(cell(e))}</td>`).join('')}</tr>`;
   const table = `<table>${header}${row('Forward passes', (e) => String(e.forwardPasses))}${row('Completeness gap', (e) => num(e.completenessGap))}${row('Comprehensiveness', (e) => num(e.faithfulness?.attribution.comprehensivenessMean))}${row('Sufficiency', (e) => num(e.faithfulness?.attribution.sufficiencyMean))}${row('Fit R²', (e) => num(e.fit?.r2))}</table>`;
   const body = [

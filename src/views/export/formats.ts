@@ -2,7 +2,7 @@
 // (inline style, light and dark by the reader's preference, no script, no network), and the
 // provenance block (model hash, method, parameters, seed, versions) that every report carries.
 
-import type { RunInfo } from '../../protocol/workerProtocol';
+import type { ModelInfo, RunInfo } from '../../protocol/workerProtocol';
 
 /** A CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break. */
 export function csvField(v: string | number | boolean | null | undefined): string {
@@ -63,6 +63,11 @@ ${body}
 </body>
 </html>
 `;
+}
+
+/** What every JSON export says of the model: where it is and which one it was (its hash). */
+export function modelJson(m: ModelInfo): Pick<ModelInfo, 'path' | 'onnxFile' | 'sha256' | 'task' | 'modelType' | 'architectures'> {
+  return { path: m.path, onnxFile: m.onnxFile, sha256: m.sha256, task: m.task, modelType: m.modelType, architectures: m.architectures };
 }
 
 /** The provenance of a result, as a definition list. */

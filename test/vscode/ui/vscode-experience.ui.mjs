@@ -22,27 +22,9 @@ async function shot(name, clip) {
   console.log(`      screenshot: ${file}`);
 }
 
-/** The dashboard's frame: the webview laid over the side bar. */
-async function dashboardFrame({ timeout = 20_000 } = {}) {
-  const { page } = ui.wb;
-  return waitFor(
-    'the Loupe dashboard in the side bar',
-    async () => {
-      const bar = await page.locator('.part.sidebar').boundingBox().catch(() => null);
-      if (!bar) return null;
-      for (const handle of await page.locator('iframe.webview.ready').elementHandles()) {
-        const box = await handle.boundingBox();
-        if (!box || box.width < 10 || box.height < 10) continue;
-        const cx = box.x + box.width / 2;
-        const cy = box.y + box.height / 2;
-        if (cx < bar.x || cx > bar.x + bar.width || cy < bar.y || cy > bar.y + bar.height) continue;
-        const inner = await (await (await handle.contentFrame())?.$('#active-frame'))?.contentFrame();
-        if (inner && (await inner.$('main.dashboard'))) return { frame: inner, rect: bar };
-      }
-      return null;
-    },
-    { timeout },
-  );
+/** The dashboard's frame: the webview view laid over the side bar. */
+function dashboardFrame() {
+  return ui.wb.sidebarWebview('main.dashboard');
 }
 
 async function dashboardFacts(frame) {

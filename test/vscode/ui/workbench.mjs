@@ -265,6 +265,32 @@ export class Workbench {
     );
   }
 
+  /**
+   * The webview view in the side bar whose page has `selector` (the Loupe dashboard: 'main.dashboard'):
+   * { frame, rect } with the side bar's rectangle. Views are laid over the side bar like panels over groups.
+   */
+  async sidebarWebview(selector, { timeout = 30_000 } = {}) {
+    const { page } = this;
+    return waitFor(
+      `a webview view in the side bar with ${selector}`,
+      async () => {
+        const bar = await page.locator('.part.sidebar').boundingBox().catch(() => null);
+        if (!bar) return null;
+        for (const handle of await page.locator('iframe.webview.ready').elementHandles()) {
+          const box = await handle.boundingBox();
+          if (!box || box.width < 10 || box.height < 10) continue;
+          const cx = box.x + box.width / 2;
+          const cy = box.y + box.height / 2;
+          if (cx < bar.x || cx > bar.x + bar.width || cy < bar.y || cy > bar.y + bar.height) continue;
+          const inner = await (await (await handle.contentFrame())?.$('#active-frame'))?.contentFrame();
+          if (inner && (await inner.$(selector))) return { frame: inner, rect: bar };
+        }
+        return null;
+      },
+      { timeout },
+    );
+  }
+
   /** Waits until the panel `title` shows a prediction (its h2) matching `re`; returns the h2. */
   async waitForPrediction(title, re, { timeout = 30_000 } = {}) {
     let h2 = null;

@@ -11,25 +11,9 @@ import { waitFor } from '../workbench.mjs';
 
 const STATUS_ITEM = 'loupe-dev.loupe.loupe.engine';
 
-async function dashboardFrame() {
-  const { page } = ui.wb;
-  return waitFor(
-    'the Loupe dashboard in the side bar',
-    async () => {
-      const bar = await page.locator('.part.sidebar').boundingBox().catch(() => null);
-      if (!bar) return null;
-      for (const handle of await page.locator('iframe.webview.ready').elementHandles()) {
-        const box = await handle.boundingBox();
-        if (!box || box.width < 10) continue;
-        const cx = box.x + box.width / 2;
-        if (cx < bar.x || cx > bar.x + bar.width) continue;
-        const inner = await (await (await handle.contentFrame())?.$('#active-frame'))?.contentFrame();
-        if (inner && (await inner.$('main.dashboard'))) return { frame: inner, rect: bar };
-      }
-      return null;
-    },
-    { timeout: 30_000 },
-  );
+/** The dashboard's frame: the webview view laid over the side bar. */
+function dashboardFrame() {
+  return ui.wb.sidebarWebview('main.dashboard');
 }
 
 suite('Restricted workspace', function () {
