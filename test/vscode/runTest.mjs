@@ -409,6 +409,8 @@ async function main() {
         'chat.disableAIFeatures': true,
         'git.enabled': false,
         'workbench.tips.enabled': false,
+        // An installed extension's walkthrough opens by itself (Loupe has one): not in the middle of the tests.
+        'workbench.welcomePage.walkthroughs.openOnInstall': false,
         // More room for the editors in the UI tests (the chat view would take the right side).
         'workbench.secondarySideBar.defaultVisibility': 'hidden',
       },

@@ -67,6 +67,19 @@ suite('Dashboard (Loupe side panel)', function () {
     }
   });
 
+  test('the walkthrough: three steps, their pages shipped, their buttons registered commands', async () => {
+    const pkg = ext.packageJSON as { contributes: { walkthroughs: { steps: { description: string; media: { markdown: string } }[] }[] } };
+    const steps = pkg.contributes.walkthroughs[0]!.steps;
+    assert.strictEqual(steps.length, 3);
+    const registered = new Set(await vscode.commands.getCommands(true));
+    for (const s of steps) {
+      assert.ok(fs.existsSync(path.join(ext.extensionPath, s.media.markdown)), `${s.media.markdown} is not shipped`);
+      const links = [...s.description.matchAll(/\(command:([\w.]+)\)/g)].map((m) => m[1]!);
+      assert.ok(links.length > 0, `step without a button: ${s.description}`);
+      for (const c of links) assert.ok(registered.has(c), `the walkthrough's ${c} is not a registered command`);
+    }
+  });
+
   test('lists the bundled models and shows the current one as the engine describes it', async () => {
     const a = await dashboard({ select: bundled('spam-classifier') });
     for (const name of ['spam-classifier', 'moby-lm', 'breast-cancer']) {
