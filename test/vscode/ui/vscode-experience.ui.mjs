@@ -1,8 +1,8 @@
 // UI tests of the VS Code experience (issue #7), through the real workbench as a user would: the
 // command palette opens the attention panel with a drawn heatmap; the Loupe dashboard in the side bar
 // lists the bundled models and a model picked there is the one the next run uses; Cancel on a long
-// run's progress notification stops it and the engine is ready again; Restart Engine; the panels are
-// restored after a reload of the window. Screenshots go to the artifacts folder (ux-*.png).
+// run's progress notification stops it and the engine is ready again; Restart Engine; Export Result
+// through the save dialog (and no replacing without asking); the panels are restored after a reload. Screenshots go to the artifacts folder (ux-*.png).
 //
 // This file sorts after loupe.ui.mjs on purpose: picking a model in the dashboard is kept in
 // workspaceState and would win over the loupe.defaultModel setting those tests steer by.
@@ -83,6 +83,8 @@ async function openAttentionFromPalette() {
 }
 
 suite('The VS Code experience: dashboard, palette, cancel, restart, reload', function () {
+  // Compare Methods runs three methods; on a loaded machine that takes a while.
+  this.timeout(180_000);
   setup(async () => {
     await ui.wb.dismiss();
     await ui.wb.clearNotifications();
@@ -168,6 +170,52 @@ suite('The VS Code experience: dashboard, palette, cancel, restart, reload', fun
     const { colours } = await openAttentionFromPalette();
     assert.ok(colours > 10);
     await waitFor('the engine to be ready', () => wb.statusBarText(STATUS_ITEM), { accept: (s) => /Loupe: ready/.test(s ?? '') });
+  });
+
+  test('Export Result: pick JSON, accept the save dialog; the file opens; an existing file is not replaced without asking', async () => {
+    const { wb } = ui;
+    await wb.closeAllEditors();
+    await wb.openFileInEditor(PROMPT);
+    await wb.runCommand('Loupe: Compare Methods');
+    await waitFor('the explanation to be drawn', async () => shadedTokens((await wb.webview(`Explanation: ${PROMPT}`, { timeout: 3_000 })).frame), { accept: (n) => n > 0, timeout: 90_000 });
+    const target = path.join(ui.workspace, 'prompt.explanation.json');
+    fs.rmSync(target, { force: true });
+    const input = wb.quickInput().locator('.quick-input-box input').first();
+    const exportJson = async () => {
+      await wb.runCommand('Loupe: Export Result');
+      await waitFor('the format quick pick', () => wb.quickInput().locator('.monaco-list-row .label-name').allInnerTexts(), { accept: (r) => r.includes('JSON') });
+      await input.fill('JSON');
+      await wb.page.keyboard.press('Enter');
+      // The save dialog (VS Code's own, in a quick input here) opens at the default place beside the prompt.
+      await waitFor('the save dialog at prompt.explanation.json', () => input.inputValue().catch(() => ''), { accept: (v) => v.endsWith('prompt.explanation.json') });
+      await wb.page.keyboard.press('Enter');
+    };
+    await exportJson();
+    await waitFor('the JSON export to be written', () => fs.existsSync(target), { timeout: 30_000 });
+    const j = JSON.parse(fs.readFileSync(target, 'utf8'));
+    assert.equal(j.format, 'loupe-explanation');
+    assert.deepEqual(j.explanations.map((e) => e.method), ['occlusion', 'lime', 'kernelshap']);
+    assert.match(j.model.sha256, /^[0-9a-f]{64}$/);
+    fs.writeFileSync(target, 'keep me\n');
+    await wb.clearNotifications();
+    await exportJson();
+    // Asked before replacing (the dialog's question or Loupe's): say no.
+    const asked = await waitFor(
+      'a question before replacing the file',
+      async () => {
+        const modal = await wb.page.locator('.monaco-dialog-box').innerText().catch(() => '');
+        if (/already exists/i.test(modal)) return 'modal';
+        const qi = await wb.quickInput().innerText().catch(() => '');
+        return /already exists/i.test(qi) ? 'quick input' : null;
+      },
+      { timeout: 15_000 },
+    );
+    await wb.page.keyboard.press('Escape');
+    if (asked === 'quick input') await wb.dismiss();
+    await waitFor('the question to close', async () => (await wb.page.locator('.monaco-dialog-box').count()) === 0, { timeout: 5_000 }).catch(() => {});
+    await wb.dismiss();
+    assert.equal(fs.readFileSync(target, 'utf8'), 'keep me\n', 'the file was replaced without a yes');
+    fs.rmSync(target, { force: true });
   });
 
   test('the panels are restored after a reload of the window', async () => {
