@@ -2,7 +2,8 @@
 // command palette opens the attention panel with a drawn heatmap; the Loupe dashboard in the side bar
 // lists the bundled models and a model picked there is the one the next run uses; Cancel on a long
 // run's progress notification stops it and the engine is ready again; Restart Engine; Export Result
-// through the save dialog (and no replacing without asking); the panels are restored after a reload. Screenshots go to the artifacts folder (ux-*.png).
+// through the save dialog (and no replacing without asking); the panels are restored after a reload.
+// Screenshots go to the artifacts folder (ux-*.png).
 //
 // This file sorts after loupe.ui.mjs on purpose: picking a model in the dashboard is kept in
 // workspaceState and would win over the loupe.defaultModel setting those tests steer by.
