@@ -49,6 +49,8 @@ run('Bench in the real VS Code', function () {
     await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(file));
     const model = path.join(ext.extensionPath, 'models', 'spam-classifier');
 
+    /** When each command resolved: the engine's result back in the host and posted to the view. */
+    const computed: number[] = [];
     const explainTabOpen = (): boolean =>
       vscode.window.tabGroups.all.some((g) => g.tabs.some((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('loupe.explain')));
     /** Command → the webview reports the result drawn: [ms, result, ms until the panel's tab was open]. */
@@ -63,6 +65,7 @@ run('Bench in the real VS Code', function () {
         else await new Promise((res) => setTimeout(res, 5));
       }
       const r = await pending;
+      computed.push(performance.now() - start);
       assert.ok(r, 'no explanation');
       const s = await vscode.commands.executeCommand<{ status: string; shaded: number; generation: number }>('loupe._explainViewState', { source: file.toString() });
       const ms = performance.now() - start;
@@ -86,6 +89,8 @@ run('Bench in the real VS Code', function () {
     warm.sort((a, b) => a - b);
     opens.sort((a, b) => a - b);
     figure('explanation panel open (busy), warm (median of 5)', `${opens[2]!.toFixed(0)} ms`);
+    const warmComputed = computed.slice(1).sort((a, b) => a - b);
+    figure('  of which: command resolved (result in the host), warm median', `${warmComputed[2]!.toFixed(0)} ms`);
     figure('explanation panel drawn, warm (median of 5)', `${warm[2]!.toFixed(0)} ms (min ${warm[0]!.toFixed(0)}, max ${warm[4]!.toFixed(0)}) (goal < 1500 ms)`);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     fs.rmSync(file.fsPath, { force: true });
