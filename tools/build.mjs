@@ -34,7 +34,7 @@ const builds = [
     format: 'iife',
     sourcemap: !production,
     minify: production,
-    entryPoints: { prediction: 'webview/prediction/main.ts', attention: 'webview/attention/main.ts', explain: 'webview/explain/main.ts' },
+    entryPoints: { prediction: 'webview/prediction/main.ts', attention: 'webview/attention/main.ts', explain: 'webview/explain/main.ts', importance: 'webview/importance/main.ts' },
     outdir: 'dist/webview',
     loader: { '.css': 'css' },
     logLevel: 'info',

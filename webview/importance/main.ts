@@ -1,0 +1,292 @@
+// The feature-importance view: for one dataset, a horizontal bar chart of each feature's permutation
+// importance (mean over the repeats, whiskers ± one standard deviation), a sortable table, a summary
+// of the dataset as read (rows used, columns, types, missing values) and the run's settings, with
+// export to CSV, JSON (written by the host from the result) and PNG (the chart, drawn here).
+
+import { checkHostToView, importanceOrigin, SORT_KEYS, type HostToView, type ImportanceOrigin, type ImportanceProbe, type SortKey } from '../../src/protocol/importanceViewProtocol';
+import type { ImportanceResult } from '../../src/protocol/importanceProvisional';
+import { watchTheme } from '../attention/theme';
+import { badge, button, progressRing, registerComponents } from '../components/toolkit';
+import { fmt } from '../explain/stats';
+import { ImportanceChart } from './chart';
+import { host, type SavedState } from './host';
+import { ImportanceTable, rankRows } from './table';
+
+registerComponents();
+const app = document.getElementById('app')!;
+app.setAttribute('aria-live', 'off');
+const announcer = document.createElement('div');
+announcer.className = 'sr-only';
+announcer.setAttribute('aria-live', 'polite');
+announcer.setAttribute('role', 'status');
+document.body.append(announcer);
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+const SCORING_LABELS: Record<string, string> = {
+  accuracy: 'accuracy',
+  balanced_accuracy: 'balanced accuracy',
+  roc_auc: 'ROC AUC',
+  neg_log_loss: 'negative log loss',
+  r2: 'R²',
+  neg_mean_squared_error: 'negative MSE',
+  neg_mean_absolute_error: 'negative MAE',
+};
+
+function definitionText(r: ImportanceResult): { badge: string; axis: string; explain: string } {
+  const s = r.settings;
+  if (s.definition === 'label-free') {
+    return {
+      badge: 'label-free',
+      axis: "Mean squared change of the model's output",
+      explain: "Importance = the mean squared change of the model's output when the column is shuffled (no target needed).",
+    };
+  }
+  const scoring = SCORING_LABELS[s.scoring ?? ''] ?? s.scoring ?? 'score';
+  return {
+    badge: `sklearn · ${scoring}`,
+    axis: `Drop in ${scoring}`,
+    explain: `Importance = baseline ${scoring} (${fmt(r.baselineScore, 4)}) minus the ${scoring} with the column shuffled, as sklearn's permutation_importance computes it.`,
+  };
+}
+
+// ---- state ----------------------------------------------------------------------------------------
+
+function savedState(v: unknown): SavedState | null {
+  try {
+    const s = v as Partial<SavedState> | null;
+    if (!s || typeof s !== 'object' || !s.ui) return null;
+    const origin = importanceOrigin(s.origin, 'origin');
+    const sort = (SORT_KEYS as readonly unknown[]).includes(s.ui.sort) ? s.ui.sort : 'rank';
+    return { origin, ui: { sort, descending: s.ui.descending === true } };
+  } catch {
+    return null;
+  }
+}
+
+const saved = savedState(host.getState());
+let origin: ImportanceOrigin | null = saved?.origin ?? null;
+let ui: SavedState['ui'] = saved?.ui ?? { sort: 'rank', descending: false };
+let status: ImportanceProbe['status'] = 'empty';
+let statusMessage = '';
+let generation = 0;
+let view: ImportanceView | null = null;
+
+function save(): void {
+  if (origin) host.setState({ origin, ui });
+}
+
+class ImportanceView {
+  readonly chart: ImportanceChart;
+  readonly table: ImportanceTable;
+  readonly notices: string[] = [];
+  readonly summaryColumns: number;
+
+  constructor(
+    readonly result: ImportanceResult,
+    from: ImportanceOrigin,
+  ) {
+    const r = result;
+    const d = r.dataset;
+    const def = definitionText(r);
+    app.replaceChildren();
+
+    const header = el('header');
+    header.append(el('h1', undefined, `Feature importance · ${from.model}`), badge(def.badge));
+    const rows = d.sampled ? `${d.rowsUsed} of ${d.rowsRead} rows (sampled uniformly, seed ${r.settings.seed})` : `${d.rowsUsed} rows`;
+    app.append(header, el('p', 'muted', `${from.label} · ${rows} · ${r.features.length} features · sha256 ${r.model.sha256.slice(0, 12)}… · engine ${r.run.engineVersion}`));
+
+    if (d.imputation) this.notices.push(`Missing values: ${d.imputation}`);
+    this.notices.push(...r.warnings);
+    for (const n of this.notices) app.append(el('p', 'notice', n));
+
+    const actions = el('div', 'actions');
+    actions.setAttribute('role', 'toolbar');
+    actions.setAttribute('aria-label', 'Export and rerun');
+    actions.append(
+      button('Export CSV', () => host.postMessage({ type: 'export', format: 'csv' })),
+      button('Export JSON', () => host.postMessage({ type: 'export', format: 'json' })),
+      button('Export PNG', () => void this.exportPng()),
+      button('Run again', () => host.postMessage({ type: 'rerun' })),
+    );
+    const controls = el('div', 'controls');
+    controls.append(actions);
+    app.append(controls);
+
+    const bars = r.features.map((f) => ({ name: f.name, columns: f.columns, mean: f.mean, std: f.std, repeats: f.repeats }));
+    this.chart = new ImportanceChart(bars, def.axis);
+    const stdNote = r.settings.repeats > 1 ? `Whiskers: ± one standard deviation over ${r.settings.repeats} repeats.` : 'One repeat: no standard deviation.';
+    app.append(el('h2', undefined, 'Importance'), el('p', 'muted', `${def.explain} ${stdNote}`), this.chart.element);
+
+    this.table = new ImportanceTable(rankRows(bars), ui.sort, ui.descending, (sort, descending) => {
+      ui = { sort, descending };
+      save();
+      announcer.textContent = `Sorted by ${sort}, ${descending ? 'descending' : 'ascending'}`;
+    });
+    app.append(el('h2', undefined, 'Table'), this.table.element);
+
+    app.append(el('h2', undefined, 'Dataset'), el('p', 'muted', `${d.file} · ${d.format.toUpperCase()} · ${d.rowsRead} rows read, ${d.rowsUsed} used · ${d.columns.length} columns`));
+    this.summaryColumns = d.columns.length;
+    app.append(this.datasetTable());
+
+    app.append(el('h2', undefined, 'Settings'), this.settingsList(from));
+  }
+
+  private datasetTable(): HTMLElement {
+    const table = el('table', 'importance-summary');
+    const head = el('tr');
+    for (const h of ['Column', 'Role', 'Type', 'Missing']) {
+      const th = el('th', h === 'Missing' ? 'num' : undefined, h);
+      th.scope = 'col';
+      head.append(th);
+    }
+    const thead = el('thead');
+    thead.append(head);
+    const body = el('tbody');
+    for (const c of this.result.dataset.columns) {
+      const tr = el('tr', c.role === 'ignored' ? 'muted' : undefined);
+      const th = el('th', undefined, c.name);
+      th.scope = 'row';
+      tr.append(th, el('td', undefined, c.role), el('td', undefined, c.type), el('td', 'num', String(c.missing)));
+      body.append(tr);
+    }
+    table.append(thead, body);
+    const wrap = el('div', 'table-wrap');
+    wrap.append(table);
+    return wrap;
+  }
+
+  private settingsList(from: ImportanceOrigin): HTMLElement {
+    const r = this.result;
+    const s = r.settings;
+    const dl = el('dl', 'importance-settings');
+    const item = (k: string, v: string): void => {
+      dl.append(el('dt', undefined, k), el('dd', undefined, v));
+    };
+    item('Model', `${from.model} (${r.model.task})`);
+    item('Model sha256', r.model.sha256);
+    item('Definition', s.definition === 'label-free' ? 'label-free (mean squared output change)' : "sklearn's (score drop)");
+    item('Target column', s.target ?? '— (label-free)');
+    if (s.definition !== 'label-free') {
+      item('Scoring', SCORING_LABELS[s.scoring ?? ''] ?? String(s.scoring));
+      item('Baseline score', fmt(r.baselineScore, 6));
+    }
+    item('Repeats', String(s.repeats));
+    item('Seed', String(s.seed));
+    item('Max samples', s.maxSamples === null ? 'all rows' : String(s.maxSamples));
+    item('Batch size', String(r.run.batchSize));
+    item('Threads', String(r.run.threads));
+    item('Versions', `engine ${r.run.engineVersion} · onnxruntime ${r.run.onnxruntimeVersion} · node ${r.run.nodeVersion}`);
+    return dl;
+  }
+
+  private async exportPng(): Promise<void> {
+    const png = await this.chart.png();
+    if (png) host.postMessage({ type: 'export', format: 'png', png });
+    else announcer.textContent = 'The chart could not be drawn as a PNG.';
+  }
+
+  destroy(): void {
+    this.chart.destroy();
+  }
+}
+
+// ---- messages -------------------------------------------------------------------------------------
+
+function clearView(): void {
+  view?.destroy();
+  view = null;
+}
+
+function showBusy(message: string): void {
+  clearView();
+  app.replaceChildren();
+  const p = el('p', 'busy');
+  p.append(progressRing(), el('span', undefined, message));
+  app.append(p);
+  announcer.textContent = message;
+}
+
+function showError(message: string): void {
+  clearView();
+  app.replaceChildren(el('p', 'error', message));
+  const actions = el('div', 'actions');
+  actions.append(button('Run again', () => host.postMessage({ type: 'rerun' }), 'primary'));
+  app.append(actions);
+  announcer.textContent = message;
+}
+
+async function answerProbe(m: Extract<HostToView, { type: 'probe' }>): Promise<void> {
+  if (m.select && view) {
+    const sort: SortKey = m.select.sort ?? view.table.sortKey;
+    view.table.setSort(sort, m.select.descending ?? view.table.isDescending);
+  }
+  const bars = view?.chart.drawnBars() ?? { labels: [], lengths: [] };
+  const probe: ImportanceProbe = {
+    status,
+    message: statusMessage,
+    generation,
+    barOrder: bars.labels,
+    barLengths: bars.lengths,
+    errorBars: view?.chart.errorBarsDrawn() ?? 0,
+    tableOrder: view?.table.names() ?? [],
+    sort: view?.table.sortKey ?? ui.sort,
+    descending: view?.table.isDescending ?? ui.descending,
+    summaryColumns: view?.summaryColumns ?? 0,
+    notices: view?.notices ?? [],
+  };
+  if (m.png && view) {
+    const png = await view.chart.png().catch(() => undefined);
+    if (png) probe.png = png;
+  }
+  host.postMessage({ type: 'probeResult', id: m.id, probe });
+}
+
+window.addEventListener('message', (event: MessageEvent<unknown>) => {
+  let m: HostToView;
+  try {
+    m = checkHostToView(event.data);
+  } catch (e) {
+    console.warn(`Loupe: ignored a message from the host: ${(e as Error).message}`);
+    return;
+  }
+  switch (m.type) {
+    case 'busy':
+      origin = m.origin;
+      save();
+      status = 'busy';
+      statusMessage = m.message;
+      showBusy(m.message);
+      return;
+    case 'error':
+      origin = m.origin;
+      save();
+      status = 'error';
+      statusMessage = m.message;
+      showError(m.message);
+      return;
+    case 'result':
+      origin = m.origin;
+      clearView();
+      view = new ImportanceView(m.result, m.origin);
+      save();
+      status = 'drawn';
+      statusMessage = '';
+      generation = m.generation;
+      announcer.textContent = `Feature importance drawn: ${m.result.features.length} features`;
+      return;
+    case 'probe':
+      void answerProbe(m);
+      return;
+  }
+});
+
+// Theme changes: the chart's colours are read again from the theme variables.
+watchTheme(() => view?.chart.applyTheme());
+
+host.postMessage({ type: 'ready' });
