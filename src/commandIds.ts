@@ -12,4 +12,8 @@ export const Commands = {
   toggleInlineAttributions: 'loupe.toggleInlineAttributions',
   /** Internal, for the integration tests: the explanation view's state and the inline decorations set. Not in package.json. */
   explainViewState: 'loupe._explainViewState',
+  featureImportance: 'loupe.featureImportance',
+  /** Internal, for the integration tests: the importance view's state, and an export to a given file. Not in package.json. */
+  importanceViewState: 'loupe._importanceViewState',
+  importanceExport: 'loupe._importanceExport',
 } as const;

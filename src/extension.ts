@@ -4,6 +4,7 @@
 import * as vscode from 'vscode';
 import { Commands } from './commandIds';
 import { registerExplain } from './commands/explain';
+import { registerFeatureImportance } from './commands/featureImportance';
 import { registerPredict } from './commands/predict';
 import { registerSelectModel } from './commands/selectModel';
 import { registerShowAttention } from './commands/showAttention';
@@ -27,6 +28,7 @@ export function activate(context: vscode.ExtensionContext): LoupeApi {
     registerPredict(context, client, models),
     registerShowAttention(context, client, models),
     registerExplain(context, client, models),
+    registerFeatureImportance(context, client, models),
     registerSelectModel(client, models),
     vscode.commands.registerCommand(Commands.restartEngine, async () => {
       await client.restart();

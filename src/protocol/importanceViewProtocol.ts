@@ -5,7 +5,7 @@
 
 import { arr, bool, CheckError, int, literal, nullable, num, obj, optional, str, type Checked } from './check';
 import { bytes, charRange, type SourceViewHostToView } from './sourceView';
-import { IMPORTANCE_DEFINITIONS, IMPORTANCE_SCORINGS, importanceResult, type ImportanceResult } from './importanceProvisional';
+import { ATTRIBUTION_METHODS, featureMapping, IMPORTANCE_DEFINITIONS, IMPUTATIONS, importanceResult, SCORINGS, type ImportanceResult } from './workerProtocol';
 
 export const IMPORTANCE_VIEW_TYPE = 'loupe.importance';
 
@@ -26,14 +26,17 @@ export const importanceOrigin = obj({
   /** The target column, or null for the label-free definition. */
   target: nullable(str),
   definition: literal(...IMPORTANCE_DEFINITIONS),
-  scoring: nullable(literal(...IMPORTANCE_SCORINGS)),
-  /** Dataset columns in the model's feature order (the confirmed mapping). */
-  features: arr(str),
-  /** A text column (text datasets), else null. */
+  scoring: nullable(literal(...SCORINGS)),
+  /** The confirmed mapping: each model feature and the dataset column that feeds it. */
+  mapping: arr(featureMapping),
+  /** A text column and the attribution method run on its rows (text datasets), else null. */
   textColumn: nullable(str),
+  method: nullable(literal(...ATTRIBUTION_METHODS)),
+  imputation: literal(...IMPUTATIONS),
   repeats: int,
   seed: int,
-  maxSamples: nullable(int),
+  /** sklearn's max_samples (a row count > 1 or a fraction), null for all rows. */
+  maxSamples: nullable(num),
 });
 export type ImportanceOrigin = Checked<typeof importanceOrigin>;
 
@@ -79,7 +82,7 @@ export type ViewToHost =
 export function checkImportanceShape(r: ImportanceResult, w = 'result'): ImportanceResult {
   r.features.forEach((f, i) => {
     if (f.columns.length === 0) throw new CheckError(`${w}.features[${i}].columns`, 'at least one column');
-    if (f.repeats.length !== r.settings.repeats) throw new CheckError(`${w}.features[${i}].repeats`, `${r.settings.repeats} values (one per repeat)`);
+    if (f.values.length !== r.repeats) throw new CheckError(`${w}.features[${i}].values`, `${r.repeats} values (one per repeat)`);
   });
   return r;
 }

@@ -44,6 +44,9 @@ export function chartOrder(bars: readonly Bar[]): Bar[] {
 
 const BAR_PX = 24;
 
+/** "mean ± std", or the mean alone when there is no standard deviation. */
+const pm = (b: Bar): string => (Number.isFinite(b.std) ? `${fmt(b.mean, 4)} ± ${fmt(b.std, 4)}` : fmt(b.mean, 4));
+
 export class ImportanceChart {
   readonly element: HTMLElement;
   private readonly canvas: HTMLCanvasElement;
@@ -85,7 +88,7 @@ export class ImportanceChart {
               label: (item: TooltipItem<'bar'>) => {
                 const b = this.bars[item.dataIndex]!;
                 const cols = b.columns.length > 1 || b.columns[0] !== b.name ? ` (columns: ${b.columns.join(', ')})` : '';
-                return `${fmt(b.mean, 4)} ± ${fmt(b.std, 4)}${cols}`;
+                return `${pm(b)}${cols}`;
               },
             },
           },
@@ -105,7 +108,7 @@ export class ImportanceChart {
 
   /** What a screen reader hears: the ranking, as drawn. */
   private describe(): string {
-    const parts = this.bars.map((b, i) => `${i + 1}. ${b.name}: ${fmt(b.mean, 4)} ± ${fmt(b.std, 4)}`);
+    const parts = this.bars.map((b, i) => `${i + 1}. ${b.name}: ${pm(b)}`);
     return `Feature importance, largest first. ${parts.join('; ')}. Arrow keys move through the bars.`;
   }
 
@@ -159,7 +162,7 @@ export class ImportanceChart {
     this.chart.tooltip?.setActiveElements(els, { x: bar?.x ?? 0, y: bar?.y ?? 0 });
     this.chart.update('none');
     const b = this.bars[i];
-    if (b) this.canvas.setAttribute('aria-valuetext', `${i + 1} of ${this.bars.length}: ${b.name}, ${fmt(b.mean, 4)} ± ${fmt(b.std, 4)}`);
+    if (b) this.canvas.setAttribute('aria-valuetext', `${i + 1} of ${this.bars.length}: ${b.name}, ${pm(b)}`);
   }
 
   /** The bars as laid out on the canvas, top to bottom: their labels and signed lengths in pixels. */

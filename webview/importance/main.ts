@@ -4,11 +4,11 @@
 // export to CSV, JSON (written by the host from the result) and PNG (the chart, drawn here).
 
 import { checkHostToView, importanceOrigin, SORT_KEYS, type HostToView, type ImportanceOrigin, type ImportanceProbe, type SortKey } from '../../src/protocol/importanceViewProtocol';
-import type { ImportanceResult } from '../../src/protocol/importanceProvisional';
+import type { DatasetColumn, ImportanceResult } from '../../src/protocol/workerProtocol';
 import { watchTheme } from '../attention/theme';
 import { badge, button, progressRing, registerComponents } from '../components/toolkit';
 import { fmt } from '../explain/stats';
-import { ImportanceChart } from './chart';
+import { chartOrder, ImportanceChart } from './chart';
 import { host, type SavedState } from './host';
 import { ImportanceTable, rankRows } from './table';
 
@@ -39,15 +39,14 @@ const SCORING_LABELS: Record<string, string> = {
 };
 
 function definitionText(r: ImportanceResult): { badge: string; axis: string; explain: string } {
-  const s = r.settings;
-  if (s.definition === 'label-free') {
+  if (r.definition === 'label-free') {
     return {
       badge: 'label-free',
       axis: "Mean squared change of the model's output",
       explain: "Importance = the mean squared change of the model's output when the column is shuffled (no target needed).",
     };
   }
-  const scoring = SCORING_LABELS[s.scoring ?? ''] ?? s.scoring ?? 'score';
+  const scoring = SCORING_LABELS[r.scoring ?? ''] ?? r.scoring ?? 'score';
   return {
     badge: `sklearn · ${scoring}`,
     axis: `Drop in ${scoring}`,
@@ -81,6 +80,17 @@ function save(): void {
   if (origin) host.setState({ origin, ui });
 }
 
+/** Tokens charted for a text dataset (the table lists them all). */
+const TEXT_CHART_TOKENS = 25;
+
+/** A column's part in the run: fed to the model, the target, the text column, or not used. */
+function roleOf(c: DatasetColumn, r: ImportanceResult): string {
+  if (r.dataset.mapping.some((m) => m.column === c.name)) return 'feature';
+  if (c.name === r.dataset.target) return 'target';
+  if (c.name === r.text?.textColumn) return 'text';
+  return 'not used';
+}
+
 class ImportanceView {
   readonly chart: ImportanceChart;
   readonly table: ImportanceTable;
@@ -93,15 +103,19 @@ class ImportanceView {
   ) {
     const r = result;
     const d = r.dataset;
+    const text = r.text;
     const def = definitionText(r);
     app.replaceChildren();
 
     const header = el('header');
-    header.append(el('h1', undefined, `Feature importance · ${from.model}`), badge(def.badge));
-    const rows = d.sampled ? `${d.rowsUsed} of ${d.rowsRead} rows (sampled uniformly, seed ${r.settings.seed})` : `${d.rowsUsed} rows`;
-    app.append(header, el('p', 'muted', `${from.label} · ${rows} · ${r.features.length} features · sha256 ${r.model.sha256.slice(0, 12)}… · engine ${r.run.engineVersion}`));
+    header.append(el('h1', undefined, `Feature importance · ${from.model}`), badge(text ? `text · ${text.method}` : def.badge));
+    const rows = d.sampled ? `${d.rowsUsed} of ${d.rowsInFile} rows (sampled uniformly, seed ${from.seed})` : `${d.rowsUsed} rows`;
+    const what = text ? `${text.rowsExplained} rows explained` : `${r.features.length} features`;
+    app.append(header, el('p', 'muted', `${from.label} · ${rows} · ${what} · sha256 ${r.model.sha256.slice(0, 12)}… · engine ${r.run.engineVersion}`));
 
-    if (d.imputation) this.notices.push(`Missing values: ${d.imputation}`);
+    if (d.rowsScored < d.rowsUsed) this.notices.push(`Each permutation is scored on ${d.rowsScored} of the ${d.rowsUsed} rows (max samples).`);
+    if (d.droppedRows > 0) this.notices.push(`${d.droppedRows} rows with missing values were dropped.`);
+    for (const m of d.imputed) this.notices.push(`${m.count} missing values of "${m.column}" were imputed with ${fmt(m.value, 4)} (${d.imputation}).`);
     this.notices.push(...r.warnings);
     for (const n of this.notices) app.append(el('p', 'notice', n));
 
@@ -118,30 +132,72 @@ class ImportanceView {
     controls.append(actions);
     app.append(controls);
 
-    const bars = r.features.map((f) => ({ name: f.name, columns: f.columns, mean: f.mean, std: f.std, repeats: f.repeats }));
-    this.chart = new ImportanceChart(bars, def.axis);
-    const stdNote = r.settings.repeats > 1 ? `Whiskers: ± one standard deviation over ${r.settings.repeats} repeats.` : 'One repeat: no standard deviation.';
-    app.append(el('h2', undefined, 'Importance'), el('p', 'muted', `${def.explain} ${stdNote}`), this.chart.element);
+    if (text) {
+      const bars = text.overall.map((t) => ({
+        name: t.token,
+        columns: [text.textColumn],
+        mean: t.meanAbs,
+        std: NaN,
+        extra: [fmt(t.meanSigned, 4), `${(100 * t.frequency).toFixed(1)}%`, String(t.count)],
+      }));
+      this.chart = new ImportanceChart(chartOrder(bars).slice(0, TEXT_CHART_TOKENS), `Mean |${text.method} score|`);
+      const shown = Math.min(TEXT_CHART_TOKENS, bars.length);
+      app.append(
+        el('h2', undefined, 'Token importance'),
+        el('p', 'muted', `Mean |score| of each token over ${text.rowsExplained} rows of "${text.textColumn}" (${text.method}, ${text.forwardPasses} forward passes); the ${shown} largest of ${bars.length} tokens.`),
+        this.chart.element,
+      );
+      this.table = new ImportanceTable(
+        rankRows(bars),
+        { name: 'Token', mean: 'Mean |score|', std: false, extra: [{ label: 'Mean score', title: 'Mean signed score' }, { label: 'Frequency', title: 'Share of the explained rows it occurs in' }, { label: 'Count', title: 'Occurrences' }] },
+        ui.sort,
+        ui.descending,
+        onSort,
+      );
+      app.append(el('h2', undefined, 'Table'), this.table.element, this.textDetails(text));
+    } else {
+      const bars = r.features.map((f) => ({ name: f.name, columns: f.columns, mean: f.mean, std: f.std, extra: [f.values.map((x) => fmt(x, 4)).join(' ')] }));
+      this.chart = new ImportanceChart(bars, def.axis);
+      const stdNote = r.repeats > 1 ? `Whiskers: ± one standard deviation over ${r.repeats} repeats.` : 'One repeat: no standard deviation.';
+      app.append(el('h2', undefined, 'Importance'), el('p', 'muted', `${def.explain} ${stdNote}`), this.chart.element);
+      this.table = new ImportanceTable(rankRows(bars), { name: 'Feature', mean: 'Mean', std: true, extra: [{ label: 'Repeats', title: 'The importance measured in each repeat' }] }, ui.sort, ui.descending, onSort);
+      app.append(el('h2', undefined, 'Table'), this.table.element);
+    }
 
-    this.table = new ImportanceTable(rankRows(bars), ui.sort, ui.descending, (sort, descending) => {
-      ui = { sort, descending };
-      save();
-      announcer.textContent = `Sorted by ${sort}, ${descending ? 'descending' : 'ascending'}`;
-    });
-    app.append(el('h2', undefined, 'Table'), this.table.element);
-
-    app.append(el('h2', undefined, 'Dataset'), el('p', 'muted', `${d.file} · ${d.format.toUpperCase()} · ${d.rowsRead} rows read, ${d.rowsUsed} used · ${d.columns.length} columns`));
+    const delim = d.delimiter ? ` (delimiter ${JSON.stringify(d.delimiter)})` : '';
+    app.append(
+      el('h2', undefined, 'Dataset'),
+      el('p', 'muted', `${d.path} · ${d.format.toUpperCase()}${delim} · ${d.rowsInFile} rows in the file, ${d.rowsUsed} used · ${d.columns.length} columns · mapped by ${d.mappingBy}`),
+    );
     this.summaryColumns = d.columns.length;
     app.append(this.datasetTable());
 
     app.append(el('h2', undefined, 'Settings'), this.settingsList(from));
   }
 
+  private textDetails(text: NonNullable<ImportanceResult['text']>): HTMLElement {
+    const box = el('div');
+    for (const c of text.perClass) {
+      box.append(el('h3', undefined, `Predicted “${c.label}” · ${c.rows} rows`), el('p', 'mono', c.tokens.slice(0, 12).map((t) => `${t.token} ${fmt(t.meanAbs, 3)}`).join(' · ') || '—'));
+    }
+    if (text.topRows.length > 0) {
+      box.append(el('h3', undefined, 'Most influential rows'));
+      const list = el('ol', 'importance-rows');
+      for (const t of text.topRows) {
+        const li = el('li');
+        li.append(el('span', 'muted', `row ${t.row} · ${t.predicted} · influence ${fmt(t.influence, 3)} · `), el('span', undefined, t.text));
+        list.append(li);
+      }
+      box.append(list);
+    }
+    return box;
+  }
+
   private datasetTable(): HTMLElement {
     const table = el('table', 'importance-summary');
     const head = el('tr');
-    for (const h of ['Column', 'Role', 'Type', 'Missing']) {
-      const th = el('th', h === 'Missing' ? 'num' : undefined, h);
+    for (const h of ['Column', 'Role', 'Type', 'Missing', 'Non-numeric', 'Range']) {
+      const th = el('th', h === 'Missing' || h === 'Non-numeric' ? 'num' : undefined, h);
       th.scope = 'col';
       head.append(th);
     }
@@ -149,10 +205,12 @@ class ImportanceView {
     thead.append(head);
     const body = el('tbody');
     for (const c of this.result.dataset.columns) {
-      const tr = el('tr', c.role === 'ignored' ? 'muted' : undefined);
+      const role = roleOf(c, this.result);
+      const tr = el('tr', role === 'not used' ? 'muted' : undefined);
       const th = el('th', undefined, c.name);
       th.scope = 'row';
-      tr.append(th, el('td', undefined, c.role), el('td', undefined, c.type), el('td', 'num', String(c.missing)));
+      const range = c.min !== null && c.max !== null ? `${fmt(c.min, 4)} … ${fmt(c.max, 4)}` : c.examples.slice(0, 3).join(', ');
+      tr.append(th, el('td', undefined, role), el('td', undefined, c.type), el('td', 'num', String(c.missing)), el('td', 'num', String(c.nonNumeric)), el('td', undefined, range));
       body.append(tr);
     }
     table.append(thead, body);
@@ -163,24 +221,25 @@ class ImportanceView {
 
   private settingsList(from: ImportanceOrigin): HTMLElement {
     const r = this.result;
-    const s = r.settings;
     const dl = el('dl', 'importance-settings');
     const item = (k: string, v: string): void => {
       dl.append(el('dt', undefined, k), el('dd', undefined, v));
     };
     item('Model', `${from.model} (${r.model.task})`);
     item('Model sha256', r.model.sha256);
-    item('Definition', s.definition === 'label-free' ? 'label-free (mean squared output change)' : "sklearn's (score drop)");
-    item('Target column', s.target ?? '— (label-free)');
-    if (s.definition !== 'label-free') {
-      item('Scoring', SCORING_LABELS[s.scoring ?? ''] ?? String(s.scoring));
+    if (r.text) item('Method', `${r.text.method} on the text column "${r.text.textColumn}"`);
+    else item('Definition', r.definition === 'label-free' ? "label-free (mean squared change of the model's output)" : "sklearn's (baseline score minus permuted score)");
+    item('Target column', r.dataset.target ?? '— (none)');
+    if (r.definition === 'sklearn' && !r.text) {
+      item('Scoring', SCORING_LABELS[r.scoring ?? ''] ?? String(r.scoring));
       item('Baseline score', fmt(r.baselineScore, 6));
     }
-    item('Repeats', String(s.repeats));
-    item('Seed', String(s.seed));
-    item('Max samples', s.maxSamples === null ? 'all rows' : String(s.maxSamples));
-    item('Batch size', String(r.run.batchSize));
-    item('Threads', String(r.run.threads));
+    if (!r.text) item('Repeats', String(r.repeats));
+    item('Seed', String(r.run.seed ?? from.seed));
+    item('Rows scored', `${r.dataset.rowsScored}${from.maxSamples !== null ? ` (max samples ${from.maxSamples})` : ''}`);
+    item('Missing values', r.dataset.imputation === 'none' ? 'an error (no imputation)' : r.dataset.imputation);
+    item('Forward rows', String(r.forwardRows));
+    item('Batch size · threads', `${r.run.batchSize} · ${r.run.threads}`);
     item('Versions', `engine ${r.run.engineVersion} · onnxruntime ${r.run.onnxruntimeVersion} · node ${r.run.nodeVersion}`);
     return dl;
   }
@@ -194,6 +253,12 @@ class ImportanceView {
   destroy(): void {
     this.chart.destroy();
   }
+}
+
+function onSort(sort: SortKey, descending: boolean): void {
+  ui = { sort, descending };
+  save();
+  announcer.textContent = `Sorted by ${sort}, ${descending ? 'descending' : 'ascending'}`;
 }
 
 // ---- messages -------------------------------------------------------------------------------------

@@ -9,11 +9,22 @@ import { chartOrder, type Bar } from './chart';
 export interface Row extends Bar {
   /** 1 = largest mean (the chart's order). */
   rank: number;
-  repeats: readonly number[];
+  /** The cells of the extra columns (ImportanceTable's `extra` headers). */
+  extra: readonly string[];
 }
 
-export function rankRows(bars: readonly (Bar & { repeats: readonly number[] })[]): Row[] {
-  return chartOrder(bars).map((b, i) => ({ ...(b as Bar & { repeats: readonly number[] }), rank: i + 1 }));
+export function rankRows(bars: readonly (Bar & { extra: readonly string[] })[]): Row[] {
+  return chartOrder(bars).map((b, i) => ({ ...(b as Bar & { extra: readonly string[] }), rank: i + 1 }));
+}
+
+export interface TableLayout {
+  /** Header of the name column ("Feature", "Token") and of the mean ("Mean", "Mean |score|"). */
+  name: string;
+  mean: string;
+  /** Whether there is a standard deviation to show. */
+  std: boolean;
+  /** Extra, unsortable columns: header and tooltip. */
+  extra: readonly { label: string; title: string }[];
 }
 
 const num = (x: number): number => (Number.isFinite(x) ? x : -Infinity);
@@ -29,12 +40,15 @@ export function sortRows(rows: readonly Row[], key: SortKey, descending: boolean
   return descending ? sorted.reverse() : sorted;
 }
 
-const HEADERS: { key: SortKey; label: string; numeric: boolean }[] = [
-  { key: 'rank', label: 'Rank', numeric: true },
-  { key: 'name', label: 'Feature', numeric: false },
-  { key: 'mean', label: 'Mean', numeric: true },
-  { key: 'std', label: 'Std', numeric: true },
-];
+function headers(layout: TableLayout): { key: SortKey; label: string; numeric: boolean }[] {
+  const h: { key: SortKey; label: string; numeric: boolean }[] = [
+    { key: 'rank', label: 'Rank', numeric: true },
+    { key: 'name', label: layout.name, numeric: false },
+    { key: 'mean', label: layout.mean, numeric: true },
+  ];
+  if (layout.std) h.push({ key: 'std', label: 'Std', numeric: true });
+  return h;
+}
 
 export class ImportanceTable {
   readonly element: HTMLElement;
@@ -44,6 +58,7 @@ export class ImportanceTable {
 
   constructor(
     private readonly rows: readonly Row[],
+    private readonly layout: TableLayout,
     private sort: SortKey,
     private descending: boolean,
     private readonly onSort: (sort: SortKey, descending: boolean) => void,
@@ -52,7 +67,8 @@ export class ImportanceTable {
     table.className = 'importance-table';
     const groups = rows.some((r) => r.columns.length > 1 || r.columns[0] !== r.name);
     const head = document.createElement('tr');
-    for (const h of HEADERS) {
+    if (sort === 'std' && !layout.std) this.sort = 'rank';
+    for (const h of headers(layout)) {
       const th = document.createElement('th');
       th.scope = 'col';
       if (h.numeric) th.className = 'num';
@@ -66,11 +82,7 @@ export class ImportanceTable {
       this.buttons.set(h.key, { th, button: b });
     }
     if (groups) head.append(Object.assign(document.createElement('th'), { scope: 'col', textContent: 'Columns' }));
-    const rep = document.createElement('th');
-    rep.scope = 'col';
-    rep.textContent = 'Repeats';
-    rep.title = 'The importance measured in each repeat';
-    head.append(rep);
+    for (const x of layout.extra) head.append(Object.assign(document.createElement('th'), { scope: 'col', textContent: x.label, title: x.title }));
     const thead = document.createElement('thead');
     thead.append(head);
     table.append(thead, this.body);
@@ -101,6 +113,7 @@ export class ImportanceTable {
   }
 
   setSort(sort: SortKey, descending: boolean, notify = true): void {
+    if (!this.buttons.has(sort)) return;
     this.sort = sort;
     this.descending = descending;
     this.render();
@@ -128,9 +141,10 @@ export class ImportanceTable {
         name.scope = 'row';
         name.textContent = r.name;
         if (r.mean < 0) tr.classList.add('negative');
-        tr.append(td(String(r.rank), 'num'), name, td(fmt(r.mean, 4), 'num'), td(fmt(r.std, 4), 'num'));
+        tr.append(td(String(r.rank), 'num'), name, td(fmt(r.mean, 4), 'num'));
+        if (this.layout.std) tr.append(td(fmt(r.std, 4), 'num'));
         if (this.groups) tr.append(td(r.columns.join(', ')));
-        tr.append(td(r.repeats.map((x) => fmt(x, 4)).join(' '), 'num muted'));
+        for (const x of r.extra) tr.append(td(x, 'num muted'));
         return tr;
       }),
     );
