@@ -44,6 +44,18 @@ export function chartOrder(bars: readonly Bar[]): Bar[] {
 
 const BAR_PX = 24;
 
+/** The bars as the chart laid them out, top to bottom: labels and signed lengths in pixels. */
+function laidOut(chart: Chart<'bar'>): { labels: string[]; lengths: number[] } {
+  const meta = chart.getDatasetMeta(0);
+  const labels = chart.data.labels ?? [];
+  const laid = meta.data.map((el, i) => {
+    const p = (el as unknown as BarElement).getProps(['x', 'y', 'base'], true) as { x: number; y: number; base: number };
+    return { label: String(labels[i]), y: p.y, length: p.x - p.base };
+  });
+  laid.sort((a, b) => a.y - b.y);
+  return { labels: laid.map((l) => l.label), lengths: laid.map((l) => Math.round(l.length * 10) / 10) };
+}
+
 /** "mean ± std", or the mean alone when there is no standard deviation. */
 const pm = (b: Bar): string => (Number.isFinite(b.std) ? `${fmt(b.mean, 4)} ± ${fmt(b.std, 4)}` : fmt(b.mean, 4));
 
@@ -98,7 +110,11 @@ export class ImportanceChart {
           y: { ticks: { autoSkip: false } },
         },
       },
-      plugins: [this.whiskers.plugin],
+      plugins: [
+        this.whiskers.plugin,
+        // What was laid out, for the UI tests (which read the page, not the chart object): labels top to bottom.
+        { id: 'loupeDrawnOrder', afterRender: (chart) => void (this.canvas.dataset.bars = JSON.stringify(laidOut(chart).labels)) },
+      ],
     });
     this.canvas.setAttribute('aria-label', this.describe());
     this.canvas.addEventListener('keydown', (e) => this.onKey(e));
@@ -167,14 +183,7 @@ export class ImportanceChart {
 
   /** The bars as laid out on the canvas, top to bottom: their labels and signed lengths in pixels. */
   drawnBars(): { labels: string[]; lengths: number[] } {
-    const meta = this.chart.getDatasetMeta(0);
-    const labels = this.chart.data.labels ?? [];
-    const laid = meta.data.map((el, i) => {
-      const p = (el as unknown as BarElement).getProps(['x', 'y', 'base'], true) as { x: number; y: number; base: number };
-      return { label: String(labels[i]), y: p.y, length: p.x - p.base };
-    });
-    laid.sort((a, b) => a.y - b.y);
-    return { labels: laid.map((l) => l.label), lengths: laid.map((l) => Math.round(l.length * 10) / 10) };
+    return laidOut(this.chart);
   }
 
   errorBarsDrawn(): number {
