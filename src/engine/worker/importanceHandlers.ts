@@ -1,20 +1,80 @@
 // The dataset methods of the worker protocol: describeDataset, planImportance, importance, explainRow.
 
 import { LoupeError } from '../../protocol/errors';
-import type { MethodName, ParamsOf, ResultOf } from '../../protocol/workerProtocol';
+import type { ImportanceParams, MethodName, ParamsOf, ResultOf } from '../../protocol/workerProtocol';
 import type { CancelToken, ProgressFn } from '../cancellation';
-import type { EngineState } from './handlers';
+import { describeDataset } from '../data/describe';
+import { isTextTask } from '../data/mapping';
+import { planTabular, resolveRun, tabularImportance } from '../methods/importance/tabularImportance';
+import { loadModel } from '../model/loadModel';
+import { effectiveThreads, EngineState, runInfo } from './handlers';
 
 type DatasetMethod = 'describeDataset' | 'planImportance' | 'importance' | 'explainRow';
 type Handler<M extends MethodName> = (params: ParamsOf<M>, state: EngineState, token: CancelToken, progress: ProgressFn) => Promise<ResultOf<M>>;
 
-const notYet = (): never => {
-  throw new LoupeError('UNSUPPORTED', 'Dataset importance is not built into this engine yet.');
-};
+/** What a rerun needs, as recorded in runInfo.parameters (the data file by path; its rows by count). */
+function recordedParameters(params: ImportanceParams, resolved: { definition: string; scoring: string | null; repeats: number; rowBudget: number; target: string | null }): Record<string, unknown> {
+  const { data, mapping, groups, maxSamples, imputation, permutations, textColumn, method, textRows, samples, baseline, maxTokens, topRows } = params;
+  return {
+    data,
+    mapping,
+    target: resolved.target,
+    definition: resolved.definition,
+    scoring: resolved.scoring,
+    repeats: resolved.repeats,
+    maxSamples,
+    rowBudget: resolved.rowBudget,
+    groups,
+    imputation: imputation ?? 'none',
+    replayed: permutations !== undefined,
+    textColumn,
+    method,
+    textRows,
+    samples,
+    baseline,
+    maxTokens,
+    topRows,
+  };
+}
 
 export const importanceHandlers: { [M in DatasetMethod]: Handler<M> } = {
-  describeDataset: async () => notYet(),
-  planImportance: async () => notYet(),
-  importance: async () => notYet(),
-  explainRow: async () => notYet(),
+  describeDataset: async (params, state, token) => {
+    const model = params.model ? (await loadModel(params.model, effectiveThreads(state.settings))).info : null;
+    return describeDataset(params, model, token);
+  },
+
+  planImportance: async (params, state, token) => {
+    const model = await loadModel(params.model, effectiveThreads(state.settings));
+    if (isTextTask(model.info)) throw new LoupeError('UNSUPPORTED', 'Text datasets are not built into this engine yet.');
+    const resolved = await resolveRun(model.info, params);
+    const desc = await describeDataset({ data: params.data, scanRows: 1 }, null, token);
+    const rows = params.permutations ? params.permutations.rows.length : desc.rows;
+    const plan = planTabular(rows, resolved.groups.length, resolved.repeats, params.permutations ? undefined : params.maxSamples, resolved.rowBudget);
+    return { rows: desc.rows, rowsExact: desc.rowsExact, features: resolved.groups.length, repeats: resolved.repeats, ...plan };
+  },
+
+  importance: async (params, state, token, progress) => {
+    const threads = effectiveThreads(state.settings);
+    const model = await loadModel(params.model, threads);
+    if (isTextTask(model.info)) throw new LoupeError('UNSUPPORTED', 'Text datasets are not built into this engine yet.');
+    const r = await tabularImportance(model, params, { token, progress });
+    return {
+      model: model.info,
+      run: runInfo('importance', recordedParameters(params, r.resolved), model.info.sha256, 4096, threads, r.resolved.seed),
+      kind: 'tabular',
+      dataset: r.dataset,
+      definition: r.resolved.definition,
+      scoring: r.resolved.scoring,
+      baselineScore: r.baselineScore,
+      repeats: r.resolved.repeats,
+      features: r.features,
+      text: null,
+      forwardRows: r.forwardRows,
+      warnings: r.warnings,
+    };
+  },
+
+  explainRow: async () => {
+    throw new LoupeError('UNSUPPORTED', 'KernelSHAP for a dataset row is not built into this engine yet.');
+  },
 };
