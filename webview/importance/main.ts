@@ -107,7 +107,7 @@ class ImportanceView {
     const def = definitionText(r);
     app.replaceChildren();
 
-    const header = el('header');
+    const header = el('header', 'importance-header');
     header.append(el('h1', undefined, `Feature importance · ${from.model}`), badge(text ? `text · ${text.method}` : def.badge));
     const rows = d.sampled ? `${d.rowsUsed} of ${d.rowsInFile} rows (sampled uniformly, seed ${from.seed})` : `${d.rowsUsed} rows`;
     const what = text ? `${text.rowsExplained} rows explained` : `${r.features.length} features`;

@@ -144,7 +144,7 @@ export class ImportanceTable {
         tr.append(td(String(r.rank), 'num'), name, td(fmt(r.mean, 4), 'num'));
         if (this.layout.std) tr.append(td(fmt(r.std, 4), 'num'));
         if (this.groups) tr.append(td(r.columns.join(', ')));
-        for (const x of r.extra) tr.append(td(x, 'num muted'));
+        for (const x of r.extra) tr.append(td(x, 'num muted extra'));
         return tr;
       }),
     );

@@ -1,0 +1,145 @@
+// UI test: feature importance AS A USER GETS IT, through the real workbench: right-click the bundled
+// sample CSV in the explorer > "Feature Importance…", answer the quick picks (model, target column,
+// definition and scoring, the column mapping), and read the panel: the bars the chart laid out (the
+// canvas exposes their top-to-bottom order) and the table rows must follow the engine's ranking,
+// which this test gets independently from the CLI (`loupe importance --json`) on the same file with
+// the same settings. The table sorts from the keyboard; the chart re-reads its colours when the
+// theme changes. Screenshots: <shotsDir>/importance.png and importance-high-contrast.png.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ui } from './context.mjs';
+import { waitFor } from './workbench.mjs';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const DATASET = 'sample.csv';
+const TITLE = `Feature Importance: ${DATASET}`;
+
+/** The engine's ranking from the CLI: features by decreasing mean, ties by name (the view's rule). */
+function cliRanking(file) {
+  const out = execFileSync(process.execPath, [path.join(repoRoot, 'dist', 'cli.js'), 'importance', '--model', path.join(repoRoot, 'models', 'breast-cancer'), '--data', file, '--target', 'diagnosis', '--repeats', '5', '--seed', '0', '--json'], {
+    encoding: 'utf8',
+    maxBuffer: 16 << 20,
+  });
+  const r = JSON.parse(out);
+  const key = (m) => (Number.isFinite(m) ? m : -Infinity);
+  return [...r.features].sort((a, b) => key(b.mean) - key(a.mean) || a.name.localeCompare(b.name)).map((f) => f.name);
+}
+
+/** Waits for a quick pick whose title contains `title`, then picks the row whose label matches `label`. */
+async function pick(title, label) {
+  const { wb } = ui;
+  const picker = wb.quickInput();
+  await waitFor(`a quick pick titled …${title}…`, () => picker.locator('.quick-input-title').innerText(), { accept: (t) => typeof t === 'string' && t.includes(title), timeout: 30_000 });
+  const row = picker.locator('.monaco-list-row').filter({ has: wb.page.locator('.label-name', { hasText: label }) });
+  await row.first().waitFor({ state: 'visible', timeout: 10_000 });
+  const aria = (await row.first().getAttribute('aria-label')) ?? '';
+  await row.first().click();
+  return aria;
+}
+
+async function panelState(frame) {
+  return frame.evaluate(() => ({
+    bars: JSON.parse(document.querySelector('.importance-chart canvas')?.dataset.bars ?? 'null'),
+    table: [...document.querySelectorAll('table.importance-table tbody th')].map((th) => th.textContent ?? ''),
+    summaryRows: document.querySelectorAll('table.importance-summary tbody tr').length,
+    chartImage: document.querySelector('.importance-chart canvas')?.toDataURL() ?? '',
+  }));
+}
+
+suite('Feature importance through the workbench UI', function () {
+  suiteSetup(async function () {
+    this.timeout(60_000);
+    const dest = path.join(ui.workspace, DATASET);
+    if (!fs.existsSync(dest)) fs.copyFileSync(path.join(repoRoot, 'models', 'breast-cancer', DATASET), dest);
+    // A file created behind the workbench's back shows once the explorer is refreshed.
+    if (!(await ui.wb.explorerRow(DATASET).isVisible())) await ui.wb.runCommand('Refresh Explorer');
+    await ui.wb.explorerRow(DATASET).waitFor({ state: 'visible', timeout: 30_000 });
+  });
+
+  setup(async () => {
+    await ui.wb.dismiss();
+    await ui.wb.clearNotifications();
+  });
+
+  test('explorer: right-click sample.csv > "Feature Importance…"; the chart and the table follow the engine\'s ranking (screenshot)', async function () {
+    this.timeout(180_000);
+    const { wb } = ui;
+    await wb.closeAllEditors();
+    const items = await wb.openExplorerContextMenu(DATASET, { expect: 'Feature Importance…' });
+    assert.ok(items.includes('Feature Importance…'), `no "Feature Importance…" in the explorer context menu of ${DATASET}: ${JSON.stringify(items)}`);
+    await wb.clickContextMenuItem('Feature Importance…');
+
+    await pick('(1/3): model', /^breast-cancer$/);
+    const target = await pick('(2/3): target column', /^diagnosis$/);
+    assert.match(target, /suggested/, `the target the engine suggests should be marked: ${target}`);
+    await pick('(3/3): definition and scoring', /^Score drop · Accuracy$/);
+    await pick('confirm the columns the model reads', /Use this mapping/);
+
+    const expected = cliRanking(path.join(ui.workspace, DATASET));
+    assert.equal(expected.length, 30);
+    let state;
+    await waitFor(
+      `panel '${TITLE}' to draw its chart`,
+      async () => {
+        const { frame } = await wb.webview(TITLE, { timeout: 3_000 });
+        state = await panelState(frame);
+        return state;
+      },
+      { timeout: 90_000, accept: (s) => Array.isArray(s?.bars) && s.bars.length > 0 && s.table.length > 0 },
+    );
+    assert.deepEqual(state.bars, expected, 'the bars, top to bottom, in the engine\'s ranking');
+    assert.deepEqual(state.table, expected, 'the table rows in the engine\'s ranking');
+    assert.equal(state.summaryRows, 31, 'the dataset summary lists every column');
+
+    // The panel sits beside the dataset.
+    const groups = await wb.groups();
+    const panel = groups.find((g) => g.activeTab?.startsWith(TITLE));
+    const data = groups.find((g) => g.tabs.some((t) => t.startsWith(DATASET)));
+    assert.ok(panel && data && panel.index > data.index, `the panel should be beside the dataset: ${JSON.stringify(groups.map((g) => g.tabs))}`);
+    fs.mkdirSync(wb.shotsDir, { recursive: true });
+    const file = path.join(wb.shotsDir, 'importance.png');
+    await wb.page.screenshot({ path: file, clip: panel.rect });
+    console.log(`      screenshot: ${file}`);
+
+    // Keyboard: focus the "Feature" header's sort button and press Enter; again for the reverse.
+    const { frame } = await wb.webview(TITLE);
+    const sortButton = frame.locator('table.importance-table thead button', { hasText: /^Feature$/ });
+    await sortButton.focus();
+    await wb.page.keyboard.press('Enter');
+    const byName = [...expected].sort((a, b) => a.localeCompare(b));
+    await waitFor('the table sorted by name', async () => (await panelState(frame)).table, { accept: (t) => JSON.stringify(t) === JSON.stringify(byName) });
+    await wb.page.keyboard.press('Enter');
+    await waitFor('the table sorted by name, descending', async () => (await panelState(frame)).table, { accept: (t) => JSON.stringify(t) === JSON.stringify([...byName].reverse()) });
+    assert.equal((await frame.locator('table.importance-table thead th[aria-sort="descending"]').innerText()).trim(), 'Feature', 'aria-sort marks the sorted column');
+    assert.deepEqual((await panelState(frame)).bars, expected, 'sorting the table leaves the chart in rank order');
+  });
+
+  test('themes: the chart re-reads its colours when the theme changes (screenshot)', async function () {
+    this.timeout(120_000);
+    const { wb } = ui;
+    const { frame } = await wb.webview(TITLE, { timeout: 10_000 });
+    const before = (await panelState(frame)).chartImage;
+    try {
+      await wb.setWorkspaceSettings({ 'workbench.colorTheme': 'Default High Contrast' });
+      await waitFor('the workbench to switch to high contrast', () => wb.themeType(), { accept: (v) => v === 'hc-black' });
+      await waitFor(
+        'the chart to redraw in the high-contrast colours',
+        async () => {
+          const { frame: f } = await wb.webview(TITLE, { timeout: 3_000 });
+          return f.evaluate(() => ({ body: document.body.className, image: document.querySelector('.importance-chart canvas')?.toDataURL() ?? '' }));
+        },
+        { accept: (s) => s.body.includes('vscode-high-contrast') && s.image !== '' && s.image !== before, timeout: 20_000 },
+      );
+      const group = await wb.groupShowing(TITLE);
+      fs.mkdirSync(wb.shotsDir, { recursive: true });
+      const file = path.join(wb.shotsDir, 'importance-high-contrast.png');
+      await wb.page.screenshot({ path: file, clip: group.rect });
+      console.log(`      screenshot: ${file}`);
+    } finally {
+      await wb.setWorkspaceSettings({});
+    }
+  });
+});
