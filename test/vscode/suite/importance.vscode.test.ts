@@ -192,6 +192,29 @@ suite('Feature importance view (loupe.featureImportance)', function () {
     assert.deepStrictEqual(leftovers, [], 'temporary files left behind');
   });
 
+  test('the same data as JSONL: its own panel, and the same ranking as the CSV', async () => {
+    const lines = Buffer.from(await vscode.workspace.fs.readFile(dataset)).toString('utf8').trim().split(/\r?\n/);
+    const header = lines[0]!.split(',');
+    const jsonl = lines
+      .slice(1)
+      .map((l) => JSON.stringify(Object.fromEntries(l.split(',').map((v, i) => [header[i]!, header[i] === 'diagnosis' ? v : Number(v)]))))
+      .join('\n');
+    const file = vscode.Uri.joinPath(folder, 'sample.jsonl');
+    await vscode.workspace.fs.writeFile(file, Buffer.from(`${jsonl}\n`, 'utf8'));
+    try {
+      const r = await vscode.commands.executeCommand<ImportanceResult | undefined>(COMMAND, { uri: file.toString(), model, target: 'diagnosis', noPrompt: true, repeats: 5, seed: 0 });
+      assert.ok(r, `${COMMAND} returned nothing for the JSONL file`);
+      assert.strictEqual(r.dataset.format, 'jsonl');
+      assert.deepStrictEqual(ranking(r), ranking(result), 'the same rows give the same ranking whatever the format');
+      const s = await viewState({ source: file.toString() });
+      assert.strictEqual(s.title, 'Feature Importance: sample.jsonl');
+      assert.deepStrictEqual(s.barOrder, ranking(r));
+      assert.strictEqual(importanceTabs().length, 2, 'one panel per dataset file');
+    } finally {
+      await Promise.resolve(vscode.workspace.fs.delete(file)).catch(() => undefined);
+    }
+  });
+
   test('a dataset with a non-numeric cell: the panel and the notification name the file, the row and the column', async () => {
     const text = Buffer.from(await vscode.workspace.fs.readFile(dataset)).toString('utf8').split(/\r?\n/);
     const cells = text[3]!.split(',');

@@ -115,6 +115,42 @@ suite('Feature importance through the workbench UI', function () {
     await waitFor('the table sorted by name, descending', async () => (await panelState(frame)).table, { accept: (t) => JSON.stringify(t) === JSON.stringify([...byName].reverse()) });
     assert.equal((await frame.locator('table.importance-table thead th[aria-sort="descending"]').innerText()).trim(), 'Feature', 'aria-sort marks the sorted column');
     assert.deepEqual((await panelState(frame)).bars, expected, 'sorting the table leaves the chart in rank order');
+
+    // Keyboard on the chart: ↓ moves to the first bar and says which it is.
+    const canvas = frame.locator('.importance-chart canvas');
+    await canvas.focus();
+    await wb.page.keyboard.press('ArrowDown');
+    await waitFor('the chart to announce the first bar', () => canvas.getAttribute('aria-valuetext'), { accept: (v) => (v ?? '').startsWith(`1 of 30: ${expected[0]},`) });
+    await wb.page.keyboard.press('End');
+    await waitFor('the chart to announce the last bar', () => canvas.getAttribute('aria-valuetext'), { accept: (v) => (v ?? '').startsWith(`30 of 30: ${expected[29]},`) });
+  });
+
+  test('the answers are remembered per dataset: from the palette on the open sample.csv, the last choices come first and the mapping is not asked again', async function () {
+    this.timeout(120_000);
+    const { wb } = ui;
+    await wb.closeAllEditors();
+    await wb.openFileFromExplorer(DATASET);
+    await wb.runCommand('Loupe: Feature Importance…');
+    const model = await pick('(1/3): model', /^breast-cancer$/);
+    assert.match(model, /last used on sample\.csv/, `the model used last on this dataset should be marked: ${model}`);
+    const first = async () => (await wb.quickInput().locator('.monaco-list-row').first().getAttribute('aria-label')) ?? '';
+    await waitFor('the target pick', () => wb.quickInput().locator('.quick-input-title').innerText(), { accept: (t) => t.includes('(2/3)') });
+    assert.match(await first(), /^diagnosis/, 'the last target comes first');
+    await pick('(2/3): target column', /^diagnosis$/);
+    await waitFor('the definition pick', () => wb.quickInput().locator('.quick-input-title').innerText(), { accept: (t) => t.includes('(3/3)') });
+    assert.match(await first(), /Accuracy.*last used/, 'the last definition comes first');
+    await pick('(3/3): definition and scoring', /^Score drop · Accuracy$/);
+    // No mapping question: the panel computes straight away.
+    await waitFor(
+      `panel '${TITLE}' to draw its chart`,
+      async () => {
+        const { frame } = await wb.webview(TITLE, { timeout: 3_000 });
+        return (await panelState(frame)).bars;
+      },
+      { timeout: 90_000, accept: (b) => Array.isArray(b) && b.length === 30 },
+    );
+    const title = await wb.quickInput().locator('.quick-input-title').innerText().catch(() => '');
+    assert.ok(!(await wb.quickInput().isVisible()) || !title.includes('confirm the columns'), `the mapping was asked again: ${title}`);
   });
 
   test('themes: the chart re-reads its colours when the theme changes (screenshot)', async function () {
