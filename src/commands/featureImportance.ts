@@ -24,7 +24,7 @@ import { LoupeError } from '../protocol/errors';
 import { EXPORT_FORMATS, IMPORTANCE_VIEW_TYPE, importanceSelection, type ImportanceOrigin, type ImportanceProbe } from '../protocol/importanceViewProtocol';
 import { IMPORTANCE_DEFINITIONS, IMPUTATIONS, SCORINGS, type DatasetDescription, type ImportanceParams, type ImportanceResult } from '../protocol/workerProtocol';
 import { ImportancePanel, type ImportancePanelHost } from '../views/importancePanel';
-import { confirmMapping, DatasetChoices, mappingStillFits, pickDefinition, pickModel, pickTarget, pickText, type Remembered } from './importancePicks';
+import { confirmMapping, DatasetChoices, mappingStillFits, pickDefinition, pickImputation, pickModel, pickTarget, pickText, type Remembered } from './importancePicks';
 
 const DATASET_EXTENSIONS = ['.csv', '.jsonl', '.ndjson'];
 const DEFAULT_REPEATS = 5;
@@ -150,10 +150,12 @@ export function registerFeatureImportance(context: vscode.ExtensionContext, engi
       // A remembered mapping is reused while it still fits the file and the model; else the user confirms one.
       const mapping = same && mappingStillFits(same.mapping, desc) && !same.mapping.some((m) => m.column === target) ? same.mapping : await confirmMapping(name, desc, [target]);
       if (!mapping) return undefined;
-      chosen = { modelPath, target, definition: def.definition, scoring: def.scoring, mapping, textColumn: null, method: null };
+      const imputation = await pickImputation(name, desc, mapping.map((m) => m.column), same?.imputation);
+      if (!imputation) return undefined;
+      chosen = { modelPath, target, definition: def.definition, scoring: def.scoring, mapping, textColumn: null, method: null, imputation };
     }
     await choices.set(dataset, chosen);
-    return originOf(dataset, chosen, {});
+    return originOf(dataset, chosen, { imputation: chosen.imputation });
   };
 
   const originOf = (dataset: vscode.Uri, c: Remembered, extra: { repeats?: number; seed?: number; maxSamples?: number; imputation?: ImportanceOrigin['imputation'] }): ImportanceOrigin => ({

@@ -7,9 +7,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { bundledModels, configuredModels } from '../modelCatalog';
-import { featureMapping, type FeatureMapping, type DatasetDescription, type Scoring, type TaskKind } from '../protocol/workerProtocol';
-import { arr, literal, nullable, obj, str, type Checked } from '../protocol/check';
-import { IMPORTANCE_DEFINITIONS, SCORINGS, ATTRIBUTION_METHODS } from '../protocol/workerProtocol';
+import { arr, literal, nullable, obj, optional, str, type Checked } from '../protocol/check';
+import { ATTRIBUTION_METHODS, featureMapping, IMPORTANCE_DEFINITIONS, IMPUTATIONS, SCORINGS, type DatasetDescription, type FeatureMapping, type Imputation, type Scoring, type TaskKind } from '../protocol/workerProtocol';
 import { readSettings } from '../settings';
 
 export const SCORING_LABELS: Record<Scoring, string> = {
@@ -33,6 +32,7 @@ const remembered = obj({
   mapping: arr(featureMapping),
   textColumn: nullable(str),
   method: nullable(literal(...ATTRIBUTION_METHODS)),
+  imputation: optional(literal(...IMPUTATIONS)),
 });
 export type Remembered = Checked<typeof remembered>;
 
@@ -201,4 +201,33 @@ export async function confirmMapping(datasetName: string, desc: DatasetDescripti
     );
     if (col) mapping.set(f, col.label);
   }
+}
+
+const IMPUTATION_ITEMS: readonly { value: Imputation; label: string; detail: string }[] = [
+  { value: 'none', label: 'Stop with an error', detail: 'Name the first missing value (row and column), compute nothing' },
+  { value: 'mean', label: 'Impute the column mean', detail: 'Each missing value becomes its column’s mean over the rows read' },
+  { value: 'median', label: 'Impute the column median', detail: 'Each missing value becomes its column’s median over the rows read' },
+  { value: 'zero', label: 'Impute zero', detail: 'Each missing value becomes 0' },
+  { value: 'drop-rows', label: 'Drop the rows', detail: 'Rows with a missing value are left out (the result says how many)' },
+];
+
+/**
+ * How missing values in the columns the model reads are handled: asked only when the file has some
+ * (the choice is stated in the result). Undefined when dismissed.
+ */
+export async function pickImputation(datasetName: string, desc: DatasetDescription, columns: readonly string[], last: Imputation | undefined): Promise<Imputation | undefined> {
+  const gaps = desc.columns.filter((c) => columns.includes(c.name) && c.missing > 0);
+  if (gaps.length === 0) return 'none';
+  const list = gaps
+    .slice(0, 4)
+    .map((c) => `"${c.name}" (${c.missing})`)
+    .join(', ');
+  const more = gaps.length > 4 ? ` and ${gaps.length - 4} more columns` : '';
+  const items = IMPUTATION_ITEMS.map((i) => ({ ...i, description: i.value === last ? 'last used' : undefined }));
+  items.sort((a, b) => Number(b.value === last) - Number(a.value === last));
+  const pick = await vscode.window.showQuickPick(items, {
+    title: `Loupe: ${datasetName} has missing values in ${list}${more}`,
+    placeHolder: desc.rowsExact ? `Among ${desc.scannedRows} rows read: how should they be handled?` : 'How should they be handled?',
+  });
+  return pick?.value;
 }

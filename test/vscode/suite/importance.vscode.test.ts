@@ -215,6 +215,31 @@ suite('Feature importance view (loupe.featureImportance)', function () {
     }
   });
 
+  test('missing values: an error naming the row and column, or the imputation chosen, stated in the view', async () => {
+    const text = Buffer.from(await vscode.workspace.fs.readFile(dataset)).toString('utf8').split(/\r?\n/);
+    const cells = text[5]!.split(',');
+    cells[0] = '';
+    text[5] = cells.join(',');
+    const gaps = vscode.Uri.joinPath(folder, 'gaps.csv');
+    await vscode.workspace.fs.writeFile(gaps, Buffer.from(text.join('\n'), 'utf8'));
+    try {
+      assert.strictEqual(await vscode.commands.executeCommand(COMMAND, { uri: gaps.toString(), model, target: 'diagnosis', noPrompt: true }), undefined);
+      const e = await viewState({ source: gaps.toString() });
+      assert.strictEqual(e.status, 'error');
+      assert.match(e.message, /gaps\.csv/);
+      assert.match(e.message, /mean radius/, `the error names the column: ${e.message}`);
+      const r = await vscode.commands.executeCommand<ImportanceResult | undefined>(COMMAND, { uri: gaps.toString(), model, target: 'diagnosis', noPrompt: true, imputation: 'median' });
+      assert.ok(r, 'no result with imputation');
+      assert.strictEqual(r.dataset.imputation, 'median');
+      assert.deepStrictEqual(r.dataset.imputed.map((i) => [i.column, i.count]), [['mean radius', 1]]);
+      const s = await viewState({ source: gaps.toString() });
+      assert.strictEqual(s.status, 'drawn', s.message);
+      assert.ok(s.notices.some((n) => /1 missing values of "mean radius" were imputed/.test(n)), `the view states the imputation: ${JSON.stringify(s.notices)}`);
+    } finally {
+      await Promise.resolve(vscode.workspace.fs.delete(gaps)).catch(() => undefined);
+    }
+  });
+
   test('a dataset with a non-numeric cell: the panel and the notification name the file, the row and the column', async () => {
     const text = Buffer.from(await vscode.workspace.fs.readFile(dataset)).toString('utf8').split(/\r?\n/);
     const cells = text[3]!.split(',');

@@ -49,6 +49,32 @@ async function panelState(frame) {
   }));
 }
 
+/** The sample's panel on screen, drawn (else: run the command from the palette on the open sample.csv). */
+async function ensurePanel() {
+  const { wb } = ui;
+  const drawn = async () => {
+    const { frame } = await wb.webview(TITLE, { timeout: 2_000 });
+    return (await panelState(frame)).bars?.length === 30;
+  };
+  if (await drawn().catch(() => false)) return;
+  await wb.closeAllEditors();
+  await wb.openFileFromExplorer(DATASET);
+  await wb.runCommand('Loupe: Feature Importance…');
+  await pick('(1/3): model', /^breast-cancer$/);
+  await pick('(2/3): target column', /^diagnosis$/);
+  await pick('(3/3): definition and scoring', /^Score drop · Accuracy$/);
+  // The mapping is asked only the first time for this dataset.
+  await waitFor(
+    'the mapping question or the drawn panel',
+    async () => {
+      const title = (await wb.quickInput().isVisible()) ? await wb.quickInput().locator('.quick-input-title').innerText() : '';
+      if (title.includes('confirm the columns')) await pick('confirm the columns the model reads', /Use this mapping/);
+      return drawn().catch(() => false);
+    },
+    { timeout: 90_000 },
+  );
+}
+
 suite('Feature importance through the workbench UI', function () {
   suiteSetup(async function () {
     this.timeout(60_000);
@@ -156,6 +182,7 @@ suite('Feature importance through the workbench UI', function () {
   test('themes: the chart re-reads its colours when the theme changes (screenshot)', async function () {
     this.timeout(120_000);
     const { wb } = ui;
+    await ensurePanel();
     const { frame } = await wb.webview(TITLE, { timeout: 10_000 });
     const before = (await panelState(frame)).chartImage;
     try {
@@ -176,6 +203,45 @@ suite('Feature importance through the workbench UI', function () {
       console.log(`      screenshot: ${file}`);
     } finally {
       await wb.setWorkspaceSettings({});
+    }
+  });
+  test('a long run shows progress with Cancel; Cancel stops it and the panel says so', async function () {
+    this.timeout(180_000);
+    const { wb } = ui;
+    // 150,000 rows (the sample's 60, repeated): above the row budget, minutes of work on a busy machine.
+    const big = 'big-sample.csv';
+    const lines = fs.readFileSync(path.join(repoRoot, 'models', 'breast-cancer', DATASET), 'utf8').trim().split(/\r?\n/);
+    const rows = lines.slice(1);
+    const out = fs.openSync(path.join(ui.workspace, big), 'w');
+    try {
+      fs.writeSync(out, `${lines[0]}\n`);
+      for (let i = 0; i < 2500; i++) fs.writeSync(out, `${rows.join('\n')}\n`);
+    } finally {
+      fs.closeSync(out);
+    }
+    try {
+      await wb.closeAllEditors();
+      if (!(await wb.explorerRow(big).isVisible())) await wb.runCommand('Refresh Explorer');
+      await wb.openExplorerContextMenu(big, { expect: 'Feature Importance…' });
+      await wb.clickContextMenuItem('Feature Importance…');
+      await pick('(1/3): model', /^breast-cancer$/);
+      await pick('(2/3): target column', /^diagnosis$/);
+      await pick('(3/3): definition and scoring', /^Score drop · Accuracy$/);
+      await pick('confirm the columns the model reads', /Use this mapping/);
+      const toast = await wb.waitForToast('the importance progress', (t) => /feature importance of big-sample\.csv/.test(t.message) && t.buttons.includes('Cancel'), { timeout: 60_000 });
+      assert.ok(toast.buttons.includes('Cancel'));
+      await wb.page.locator('.notifications-toasts .notification-toast', { hasText: 'feature importance of big-sample.csv' }).locator('.monaco-button', { hasText: 'Cancel' }).first().click();
+      await waitFor(
+        'the panel to say the run was cancelled',
+        async () => {
+          const { frame } = await wb.webview(`Feature Importance: ${big}`, { timeout: 3_000 });
+          return frame.evaluate(() => document.querySelector('#app')?.textContent ?? '');
+        },
+        { timeout: 30_000, accept: (t) => /Cancelled/.test(t) },
+      );
+      await waitFor('the engine to be ready again', () => wb.statusBarText('loupe-dev.loupe.loupe.engine'), { accept: (s) => /Loupe: ready/.test(s ?? ''), timeout: 30_000 });
+    } finally {
+      fs.rmSync(path.join(ui.workspace, big), { force: true });
     }
   });
 });
