@@ -59,10 +59,12 @@ export class ImportancePanel extends SourcePanel<ImportanceOrigin, ImportanceRes
     let origin: ImportanceOrigin;
     try {
       origin = importanceOrigin((state as { origin?: unknown } | undefined)?.origin, 'origin');
-    } catch {
+    } catch (e) {
+      host.log.warn(`A feature importance panel could not be restored (${e instanceof Error ? e.message : String(e)}); it was closed.`);
       panel.dispose(); // nothing to recompute from
       return;
     }
+    host.log.info(`Restoring the feature importance of ${origin.label} (${origin.model}).`);
     ImportancePanel.panels.get(origin.source)?.panel.dispose();
     panel.webview.options = webviewOptions(extensionUri);
     const view = new ImportancePanel(panel, extensionUri, origin, host);

@@ -205,6 +205,30 @@ suite('Feature importance through the workbench UI', function () {
       await wb.setWorkspaceSettings({});
     }
   });
+  test('a reload of the window restores the panel and computes it again with the same settings (no question asked)', async function () {
+    this.timeout(180_000);
+    const { wb } = ui;
+    await ensurePanel();
+    const expected = cliRanking(path.join(ui.workspace, DATASET));
+    // As a user reloads: the command (the workbench saves its state, the webview's included, first).
+    const reloaded = wb.page.waitForEvent('load', { timeout: 60_000 });
+    await wb.runCommand('Developer: Reload Window');
+    await reloaded;
+    await wb.waitReady();
+    let bars;
+    await waitFor(
+      'the restored panel to draw its chart',
+      async () => {
+        const { frame } = await wb.webview(TITLE, { timeout: 3_000 });
+        bars = (await panelState(frame)).bars;
+        return bars;
+      },
+      { timeout: 120_000, accept: (b) => Array.isArray(b) && b.length === 30 },
+    );
+    assert.deepEqual(bars, expected, 'the restored chart in the engine\'s ranking');
+    assert.equal(await wb.quickInput().isVisible(), false, 'a question was asked on restore');
+  });
+
   test('a long run shows progress with Cancel; Cancel stops it and the panel says so', async function () {
     this.timeout(180_000);
     const { wb } = ui;
