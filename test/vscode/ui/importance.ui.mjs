@@ -90,6 +90,14 @@ suite('Feature importance through the workbench UI', function () {
     await ui.wb.clearNotifications();
   });
 
+  // The UI test files share one workbench: leave it as the next one expects to find it.
+  suiteTeardown(async function () {
+    this.timeout(60_000);
+    await ui.wb.dismiss();
+    await ui.wb.closeAllEditors();
+    await ui.wb.clearNotifications();
+  });
+
   test('explorer: right-click sample.csv > "Feature Importance…"; the chart and the table follow the engine\'s ranking (screenshot)', async function () {
     this.timeout(180_000);
     const { wb } = ui;
@@ -265,6 +273,7 @@ suite('Feature importance through the workbench UI', function () {
       );
       await waitFor('the engine to be ready again', () => wb.statusBarText('loupe-dev.loupe.loupe.engine'), { accept: (s) => /Loupe: ready/.test(s ?? ''), timeout: 30_000 });
     } finally {
+      await wb.closeAllEditors().catch(() => undefined);
       fs.rmSync(path.join(ui.workspace, big), { force: true });
     }
   });
