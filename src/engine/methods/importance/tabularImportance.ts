@@ -145,7 +145,7 @@ export async function tabularImportance(model: LoadedModel, params: ImportancePa
   );
   const warnings: string[] = [];
   if (table.sampled) warnings.push(`${path.basename(table.file)} has ${table.rowsInFile} rows; a uniform sample of ${table.n} (seed ${resolved.seed}) was used.`);
-  for (const imp of table.imputed) warnings.push(`${imp.count} missing values of "${imp.column}" were imputed with ${imputation} ${imp.value}.`);
+  for (const imp of table.imputed) warnings.push(`${imp.count} missing value${imp.count === 1 ? '' : 's'} of "${imp.column}" ${imp.count === 1 ? 'was' : 'were'} imputed with ${imputation} ${imp.value}.`);
   if (table.droppedRows > 0) warnings.push(`${table.droppedRows} rows with missing values were dropped.`);
   if (runner.output.kind === 'labels' && runner.output.zipmapHint) warnings.push('The model gives only labels here (its probabilities are a ZipMap output), so scores use predicted classes.');
   const dataset: DatasetUsage = {
