@@ -7,6 +7,7 @@ import { describeDataset } from '../data/describe';
 import { isTextTask } from '../data/mapping';
 import { MAX_TABULAR_BATCH } from '../inference/batching';
 import { planTabular, resolveRun, tabularImportance } from '../methods/importance/tabularImportance';
+import { DEFAULT_SHAP_SAMPLES, explainTabularRow } from '../methods/importance/tabularShap';
 import { DEFAULT_TEXT_ROWS, planText, textDatasetImportance } from '../methods/importance/textDataset';
 import { loadModel } from '../model/loadModel';
 import { cacheDir, effectiveThreads, EngineState, runInfo } from './handlers';
@@ -103,7 +104,24 @@ export const importanceHandlers: { [M in DatasetMethod]: Handler<M> } = {
     };
   },
 
-  explainRow: async () => {
-    throw new LoupeError('UNSUPPORTED', 'KernelSHAP for a dataset row is not built into this engine yet.');
+  explainRow: async (params, state, token, progress) => {
+    const threads = effectiveThreads(state.settings);
+    const model = await loadModel(params.model, threads);
+    if (isTextTask(model.info)) throw new LoupeError('BAD_REQUEST', `${model.info.path} is a ${model.info.task}: explain a text with "explain"; explainRow takes a tabular model.`, { file: model.info.onnxFile });
+    const r = await explainTabularRow(model, params, { token, progress });
+    const { data, mapping, row, background, samples, classIndex, imputation } = params;
+    const warnings = Math.abs(r.completenessGap) > 1e-6 ? [`The scores miss f(x) − f(background) by ${r.completenessGap.toExponential(2)}.`] : [];
+    return {
+      model: model.info,
+      run: runInfo('explainRow', { data, mapping, row, background: r.backgroundRows, samples: samples ?? DEFAULT_SHAP_SAMPLES, classIndex, imputation: imputation ?? 'none' }, model.info.sha256, MAX_TABULAR_BATCH, threads, params.seed ?? 0),
+      row: params.row,
+      features: r.names.map((name, k) => ({ name, column: r.mapping[k]!.column, value: r.x[k]!, score: r.phi[k]! })),
+      baseValue: r.fEmpty,
+      value: r.fx,
+      target: r.target,
+      backgroundRows: r.backgroundRows,
+      fit: r.fit,
+      warnings: background !== undefined && r.backgroundRows < background ? [...warnings, `The file has only ${r.backgroundRows} rows for the background.`] : warnings,
+    };
   },
 };
