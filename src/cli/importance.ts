@@ -80,7 +80,10 @@ export async function importance(engine: WorkerSupervisor, args: ParsedArgs, cwd
   const params = importanceParamsFrom(args, cwd, model);
   const json = args.switches.has('json');
   const plan = await engine.request('planImportance', params, { signal, timeoutMs });
-  if (!json) process.stderr.write(`loupe: ${plan.rowsExact ? '' : '~'}${plan.rows} rows; ${plan.features} features × ${plan.repeats} repeats on ${plan.rowsScored} rows = ${plan.forwardRows} model rows\n`);
+  if (!json) {
+    const work = plan.features > 0 ? `${plan.features} features × ${plan.repeats} repeats on ${plan.rowsScored} rows` : `${plan.rowsScored} rows explained`;
+    process.stderr.write(`loupe: ${plan.rowsExact ? '' : '~'}${plan.rows} rows; ${work}: ${plan.forwardRows} model rows\n`);
+  }
   const result = await engine.request('importance', params, {
     signal,
     timeoutMs,
@@ -99,17 +102,45 @@ export function formatImportance(r: ImportanceResult): string {
   const d = r.dataset;
   const lines: string[] = [];
   lines.push(`data:     ${d.path} (${d.format}${d.delimiter ? `, delimiter ${JSON.stringify(d.delimiter)}` : ''})`);
-  lines.push(`rows:     ${d.rowsUsed} used of ${d.rowsInFile}${d.sampled ? ' (uniform sample)' : ''}; ${d.rowsScored} scored per permutation${d.droppedRows ? `; ${d.droppedRows} dropped` : ''}`);
-  lines.push(`mapping:  ${d.mapping.length} features by ${d.mappingBy}${d.target ? `; target "${d.target}"` : ''}`);
-  lines.push(`settings: ${r.definition}${r.scoring ? `, scoring ${r.scoring}` : ''}; repeats ${r.repeats}; seed ${r.run.seed}; imputation ${d.imputation}`);
+  if (r.text) {
+    const p = r.run.parameters as { samples?: number; baseline?: string };
+    lines.push(`rows:     ${d.rowsUsed} explained of ${d.rowsInFile}${d.sampled ? ' (uniform sample)' : ''}${d.droppedRows ? `; ${d.droppedRows} without text skipped` : ''}`);
+    lines.push(`settings: ${r.text.method}${p.samples ? `, ${p.samples} samples` : ''}${p.baseline ? `, baseline ${p.baseline}` : ''}; seed ${r.run.seed}`);
+  } else {
+    lines.push(`rows:     ${d.rowsUsed} used of ${d.rowsInFile}${d.sampled ? ' (uniform sample)' : ''}; ${d.rowsScored} scored per permutation${d.droppedRows ? `; ${d.droppedRows} dropped` : ''}`);
+    lines.push(`mapping:  ${d.mapping.length} features by ${d.mappingBy}${d.target ? `; target "${d.target}"` : ''}`);
+    lines.push(`settings: ${r.definition}${r.scoring ? `, scoring ${r.scoring}` : ''}; repeats ${r.repeats}; seed ${r.run.seed}; imputation ${d.imputation}`);
+  }
   if (r.baselineScore !== null) lines.push(`baseline: ${r.scoring} = ${r.baselineScore.toFixed(6)}`);
   for (const w of r.warnings) lines.push(`note:     ${w}`);
   lines.push('');
+  if (r.text) return lines.join('\n') + '\n' + formatTextImportance(r) + runLine(r);
   const sorted = [...r.features].sort((a, b) => b.mean - a.mean);
   const width = Math.max(7, ...sorted.map((f) => f.name.length));
   lines.push(`${'feature'.padEnd(width)}  ${'mean'.padStart(10)}  ${'std'.padStart(10)}`);
   for (const f of sorted) lines.push(`${f.name.padEnd(width)}  ${fmt(f.mean).padStart(10)}  ${fmt(f.std).padStart(10)}`);
   lines.push('');
-  lines.push(`run:      model sha256 ${r.run.modelSha256.slice(0, 12)}…; engine ${r.run.engineVersion}; onnxruntime ${r.run.onnxruntimeVersion}; node ${r.run.nodeVersion}; ${r.forwardRows} model rows`);
-  return lines.join('\n') + '\n';
+  return lines.join('\n') + '\n' + runLine(r);
+}
+
+function runLine(r: ImportanceResult): string {
+  return `run:      model sha256 ${r.run.modelSha256.slice(0, 12)}…; engine ${r.run.engineVersion}; onnxruntime ${r.run.onnxruntimeVersion}; node ${r.run.nodeVersion}; ${r.forwardRows} model rows\n`;
+}
+
+const TOP_TOKENS = 15;
+
+function tokenTable(tokens: NonNullable<ImportanceResult['text']>['overall'], indent: string): string[] {
+  const width = Math.max(5, ...tokens.slice(0, TOP_TOKENS).map((t) => t.token.length));
+  const out = [`${indent}${'token'.padEnd(width)}  ${'mean |s|'.padStart(10)}  ${'mean s'.padStart(10)}  ${'rows'.padStart(6)}`];
+  for (const t of tokens.slice(0, TOP_TOKENS)) out.push(`${indent}${t.token.padEnd(width)}  ${fmt(t.meanAbs).padStart(10)}  ${fmt(t.meanSigned).padStart(10)}  ${`${(t.frequency * 100).toFixed(0)}%`.padStart(6)}`);
+  return out;
+}
+
+function formatTextImportance(r: ImportanceResult): string {
+  const t = r.text!;
+  const lines = [`tokens:   ${t.method} on ${t.rowsExplained} rows of "${t.textColumn}"; ${t.overall.length} distinct tokens`, '', ...tokenTable(t.overall, '')];
+  for (const c of t.perClass) lines.push('', `predicted ${c.label} (${c.rows} rows):`, ...tokenTable(c.tokens, '  '));
+  lines.push('', 'rows with the highest influence (Σ |score|):');
+  for (const row of t.topRows) lines.push(`  row ${row.row} (${row.predicted}, ${fmt(row.influence)}): ${row.text.replace(/\s+/g, ' ').slice(0, 80)}`);
+  return lines.join('\n') + '\n\n';
 }

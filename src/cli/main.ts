@@ -59,6 +59,8 @@ Options:
   --row-budget <n>            importance: sample this many rows from larger files (default 100000).
   --delimiter <c>             importance: the CSV delimiter (default: sniffed).
   --permutations <file.json>  importance: replay given row draw and permutations (parity checks).
+  --text-column <c>           importance (text classifier): the text column (default: sniffed).
+  --text-rows <n>             importance (text classifier): rows explained, sampled with --seed (default 50).
   --json                      Print JSON (shapes in README.md).
   -h, --help                  Show this help.
 

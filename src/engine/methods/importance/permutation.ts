@@ -1,8 +1,9 @@
 // Permutation importance over a numeric table, in two definitions:
 //   sklearn:    importance = score(X) − score(X with the column(s) permuted), per repeat; the mean
 //               and (population) std over n_repeats, as sklearn.inspection.permutation_importance.
-//               As sklearn does: max_samples rows are drawn once, and every column is shuffled with
-//               the same sequence of permutations (one per repeat).
+//               As sklearn does: the baseline is scored on all rows, max_samples rows are drawn once
+//               for the permuted scores, and every column is shuffled with the same sequence of
+//               permutations (one per repeat).
 //   label-free: importance = 1/N · Σ_j Σ_k (y_jk − y_jk,perm)², the mean squared change of the
 //               model's outputs (all output components) when the column(s) are permuted.
 // Work runs in batches of rows; cancellation is checked and progress reported between batches.
@@ -82,8 +83,9 @@ export function drawPermutations(spec: Pick<PermutationSpec, 'n' | 'repeats' | '
   return { rows, perms: (_g, r) => perms[r]! };
 }
 
-export function forwardRowsFor(rowsScored: number, groups: number, repeats: number): number {
-  return rowsScored * (1 + groups * repeats);
+/** Model rows a run takes: every row once (the baseline), then the scored rows per feature and repeat. */
+export function forwardRowsFor(rows: number, rowsScored: number, groups: number, repeats: number): number {
+  return rows + rowsScored * groups * repeats;
 }
 
 export async function permutationImportance(runner: TabularRunner, spec: PermutationSpec, work: Work): Promise<PermutationOutcome> {
@@ -95,26 +97,29 @@ export async function permutationImportance(runner: TabularRunner, spec: Permuta
   const Xs = runner.buffer(m);
   for (let i = 0; i < m; i++) for (let k = 0; k < W; k++) Xs[i * W + k] = spec.X[rows[i]! * W + k]!;
   const ys = spec.y ? Float64Array.from(rows, (r) => spec.y![r]!) : null;
-  const total = forwardRowsFor(m, spec.groups.length, spec.repeats);
+  const total = forwardRowsFor(spec.n, m, spec.groups.length, spec.repeats);
   let done = 0;
   const B = runner.batchRows;
-  const batch = runner.buffer(Math.min(B, m));
+  const batch = runner.buffer(Math.min(B, spec.n));
 
-  // Unpermuted outputs.
-  let base: Float64Array | null = null;
-  for (let start = 0; start < m; start += B) {
+  // Unpermuted outputs of every row: sklearn scores the baseline on all rows, even with max_samples.
+  let all: Float64Array | null = null;
+  for (let start = 0; start < spec.n; start += B) {
     work.token.throwIfCancelled();
-    const n = Math.min(B, m - start);
-    batch.set(Xs.subarray(start * W, (start + n) * W));
+    const n = Math.min(B, spec.n - start);
+    for (let j = 0; j < n * W; j++) batch[j] = spec.X[start * W + j]!;
     const out = await runner.run(batch, n);
-    base ??= new Float64Array(m * runner.outWidth);
-    base.set(out, start * runner.outWidth);
+    all ??= new Float64Array(spec.n * runner.outWidth);
+    all.set(out, start * runner.outWidth);
     done += n;
     work.progress(done, total, 'Baseline');
   }
   const C = runner.outWidth;
+  const baselineScore = spec.definition === 'sklearn' ? score(spec.scoring!, spec.y!, { n: spec.n, width: C, P: all!, kind: runner.meaning }) : null;
+  // The scored rows' unpermuted outputs, for the label-free definition.
+  const base = new Float64Array(m * C);
+  for (let i = 0; i < m; i++) base.set(all!.subarray(rows[i]! * C, (rows[i]! + 1) * C), i * C);
   const predictions = (P: Float64Array): Predictions => ({ n: m, width: C, P, kind: runner.meaning });
-  const baselineScore = spec.definition === 'sklearn' ? score(spec.scoring!, ys!, predictions(base!)) : null;
 
   const features: FeatureImportance[] = [];
   const permuted = new Float64Array(m * C);
@@ -132,7 +137,7 @@ export async function permutationImportance(runner: TabularRunner, spec: Permuta
         const out = await runner.run(batch, n);
         if (spec.definition === 'label-free') {
           const o = start * C;
-          for (let j = 0; j < n * C; j++) squared += (base![o + j]! - out[j]!) ** 2;
+          for (let j = 0; j < n * C; j++) squared += (base[o + j]! - out[j]!) ** 2;
         } else permuted.set(out, start * C);
         done += n;
         work.progress(done, total, `Permuting ${group.name}`);

@@ -121,7 +121,9 @@ function logLoss(y: ArrayLike<number>, p: Predictions): number {
   for (let i = 0; i < p.n; i++) {
     let sum = 0;
     for (let c = 0; c < C; c++) {
-      const v = Math.min(Math.max(p.P[i * C + c]!, eps), 1 - eps);
+      // sklearn's binary scorer passes only P(class 1), and log_loss rebuilds P(class 0) as 1 − P(class 1).
+      const prob = C === 2 ? (c === 1 ? p.P[i * 2 + 1]! : 1 - p.P[i * 2 + 1]!) : p.P[i * C + c]!;
+      const v = Math.min(Math.max(prob, eps), 1 - eps);
       row[c] = v;
       sum += v;
     }

@@ -66,11 +66,11 @@ export async function resolveRun(model: ModelInfo, params: ImportanceParams): Pr
   if (!Number.isInteger(repeats) || repeats < 1 || repeats > 1000) throw new LoupeError('BAD_REQUEST', `repeats must be from 1 to 1000, not ${repeats}.`);
   const rowBudget = params.rowBudget ?? DEFAULT_ROW_BUDGET;
   if (!Number.isInteger(rowBudget) || rowBudget < 1) throw new LoupeError('BAD_REQUEST', `rowBudget must be a positive whole number, not ${rowBudget}.`);
-  return { header, mapping, mappingBy, target, definition, scoring, repeats, seed: params.seed ?? 0, rowBudget, groups: featureGroups(mapping, params.groups ?? [], file) };
+  return { header, mapping, mappingBy, target, definition, scoring, repeats, seed: params.seed ?? 0, rowBudget, groups: featureGroups(mapping, params.groups ?? [], file, modelFeatures(model).named) };
 }
 
 /** One group per model feature, except the user's groups, each standing where its first member stood. */
-function featureGroups(mapping: FeatureMapping[], given: { name: string; columns: string[] }[], file: string): FeatureGroup[] {
+function featureGroups(mapping: FeatureMapping[], given: { name: string; columns: string[] }[], file: string, named: boolean): FeatureGroup[] {
   const groupOf = new Map<string, number>();
   given.forEach((g, gi) => {
     if (g.columns.length === 0) throw new LoupeError('BAD_REQUEST', `Group "${g.name}" has no columns.`, { file });
@@ -84,7 +84,8 @@ function featureGroups(mapping: FeatureMapping[], given: { name: string; columns
   const placed = new Set<number>();
   mapping.forEach((m, k) => {
     const gi = groupOf.get(m.column);
-    if (gi === undefined) groups.push({ name: m.feature, columns: [m.column], indices: [k] });
+    // An unnamed model's features are known by their columns.
+    if (gi === undefined) groups.push({ name: named ? m.feature : m.column, columns: [m.column], indices: [k] });
     else if (!placed.has(gi)) {
       placed.add(gi);
       const g = given[gi]!;
@@ -144,7 +145,7 @@ export async function tabularImportance(model: LoadedModel, params: ImportancePa
   );
   const warnings: string[] = [];
   if (table.sampled) warnings.push(`${path.basename(table.file)} has ${table.rowsInFile} rows; a uniform sample of ${table.n} (seed ${resolved.seed}) was used.`);
-  for (const imp of table.imputed) warnings.push(`${imp.count} missing values of "${imp.column}" were imputed with ${imputation} ${imp.value}.`);
+  for (const imp of table.imputed) warnings.push(`${imp.count} missing value${imp.count === 1 ? '' : 's'} of "${imp.column}" ${imp.count === 1 ? 'was' : 'were'} imputed with ${imputation} ${imp.value}.`);
   if (table.droppedRows > 0) warnings.push(`${table.droppedRows} rows with missing values were dropped.`);
   if (runner.output.kind === 'labels' && runner.output.zipmapHint) warnings.push('The model gives only labels here (its probabilities are a ZipMap output), so scores use predicted classes.');
   const dataset: DatasetUsage = {
@@ -172,5 +173,5 @@ export async function tabularImportance(model: LoadedModel, params: ImportancePa
 export function planTabular(rows: number, groups: number, repeats: number, maxSamples: number | undefined, rowBudget: number): { rowsScored: number; forwardRows: number } {
   const used = Math.min(rows, rowBudget);
   const rowsScored = rowsForMaxSamples(used, maxSamples);
-  return { rowsScored, forwardRows: forwardRowsFor(rowsScored, groups, repeats) };
+  return { rowsScored, forwardRows: forwardRowsFor(used, rowsScored, groups, repeats) };
 }
