@@ -6,7 +6,7 @@
 // dataset shows it (one per dataset file).
 //
 // Called with { uri, model, target?, definition?, scoring?, repeats?, seed?, maxSamples?,
-// imputation?, noPrompt: true } it runs without the quick picks (the engine's suggested mapping) and
+// imputation?, textColumn?, method?, noPrompt: true } it runs without the quick picks (the engine's suggested mapping) and
 // returns the engine's result (tests, other extensions).
 //
 // Internal commands for the integration tests (not in package.json): `loupe._importanceViewState`
@@ -22,7 +22,7 @@ import type { ModelSelection } from '../modelSelection';
 import { bool, int, literal, nullable, num, obj, optional, str } from '../protocol/check';
 import { LoupeError } from '../protocol/errors';
 import { EXPORT_FORMATS, IMPORTANCE_VIEW_TYPE, importanceSelection, type ImportanceOrigin, type ImportanceProbe } from '../protocol/importanceViewProtocol';
-import { IMPORTANCE_DEFINITIONS, IMPUTATIONS, SCORINGS, type DatasetDescription, type ImportanceParams, type ImportanceResult } from '../protocol/workerProtocol';
+import { ATTRIBUTION_METHODS, IMPORTANCE_DEFINITIONS, IMPUTATIONS, SCORINGS, type DatasetDescription, type ImportanceParams, type ImportanceResult } from '../protocol/workerProtocol';
 import { ImportancePanel, type ImportancePanelHost } from '../views/importancePanel';
 import { confirmMapping, DatasetChoices, mappingStillFits, pickDefinition, pickImputation, pickModel, pickTarget, pickText, type Remembered } from './importancePicks';
 
@@ -51,6 +51,9 @@ const presetArgs = obj({
   seed: optional(int),
   maxSamples: optional(num),
   imputation: optional(literal(...IMPUTATIONS)),
+  /** Text datasets: the text column (default: the engine's guess) and the attribution method. */
+  textColumn: optional(str),
+  method: optional(literal(...ATTRIBUTION_METHODS)),
   noPrompt: literal(true),
 });
 
@@ -73,7 +76,8 @@ export function registerFeatureImportance(context: vscode.ExtensionContext, engi
     seed: o.seed,
     ...(o.maxSamples !== null ? { maxSamples: o.maxSamples } : {}),
     imputation: o.imputation,
-    ...(o.textColumn !== null ? { textColumn: o.textColumn, method: o.method ?? undefined } : {}),
+    ...(o.textColumn !== null ? { textColumn: o.textColumn } : {}),
+    ...(o.method !== null ? { method: o.method } : {}),
   });
 
   const compute = async (panel: ImportancePanel): Promise<ImportanceResult | undefined> => {
@@ -245,8 +249,8 @@ export function registerFeatureImportance(context: vscode.ExtensionContext, engi
         definition: preset.definition ?? (target === null ? 'label-free' : 'sklearn'),
         scoring: preset.scoring ?? null,
         mapping: [],
-        textColumn: null,
-        method: null,
+        textColumn: preset.textColumn ?? null,
+        method: preset.method ?? null,
       };
       return open(dataset, originOf(dataset, chosen, preset));
     }

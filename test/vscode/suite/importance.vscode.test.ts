@@ -240,6 +240,30 @@ suite('Feature importance view (loupe.featureImportance)', function () {
     }
   });
 
+  test('a text dataset with the text classifier: the chart ranks tokens by mean |score|, the table lists them all', async () => {
+    const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
+    // The repo's fixture of prompts (the tests run from the repo, the extension from its install).
+    const fixture = path.resolve(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'data', 'prompts.csv');
+    const prompts = vscode.Uri.joinPath(folder, 'prompts.csv');
+    await vscode.workspace.fs.copy(vscode.Uri.file(fixture), prompts, { overwrite: true });
+    try {
+      const r = await vscode.commands.executeCommand<ImportanceResult | undefined>(COMMAND, { uri: prompts.toString(), model: path.join(ext.extensionPath, 'models', 'spam-classifier'), noPrompt: true, method: 'occlusion' });
+      assert.ok(r, `${COMMAND} returned nothing for the text dataset`);
+      assert.strictEqual(r.kind, 'text');
+      assert.ok(r.text && r.text.overall.length > 0, 'no token importance');
+      assert.strictEqual(r.text.textColumn, 'text');
+      const key = (m: number): number => (Number.isFinite(m) ? m : -Infinity);
+      const tokens = [...r.text.overall].sort((a, b) => key(b.meanAbs) - key(a.meanAbs) || a.token.localeCompare(b.token)).map((t) => t.token);
+      const s = await viewState({ source: prompts.toString() });
+      assert.strictEqual(s.status, 'drawn', s.message);
+      assert.deepStrictEqual(s.barOrder, tokens.slice(0, 25), 'the chart: the 25 largest mean |score| tokens, largest first');
+      assert.deepStrictEqual(s.tableOrder, tokens, 'the table: every token, in rank order');
+      assert.strictEqual(s.errorBars, 0, 'no whiskers without repeats');
+    } finally {
+      await Promise.resolve(vscode.workspace.fs.delete(prompts)).catch(() => undefined);
+    }
+  });
+
   test('a dataset with a non-numeric cell: the panel and the notification name the file, the row and the column', async () => {
     const text = Buffer.from(await vscode.workspace.fs.readFile(dataset)).toString('utf8').split(/\r?\n/);
     const cells = text[3]!.split(',');
