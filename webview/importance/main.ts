@@ -80,8 +80,9 @@ function save(): void {
   if (origin) host.setState({ origin, ui });
 }
 
-/** Tokens charted for a text dataset (the table lists them all). */
+/** Bars charted at most: tokens of a text dataset, features of a wide table (the table lists them all). */
 const TEXT_CHART_TOKENS = 25;
+const FEATURE_CHART_BARS = 60;
 
 /** A column's part in the run: fed to the model, the target, the text column, or not used. */
 function roleOf(c: DatasetColumn, r: ImportanceResult): string {
@@ -157,9 +158,10 @@ class ImportanceView {
       app.append(el('h2', undefined, 'Table'), this.table.element, this.textDetails(text));
     } else {
       const bars = r.features.map((f) => ({ name: f.name, columns: f.columns, mean: f.mean, std: f.std, extra: [f.values.map((x) => fmt(x, 4)).join(' ')] }));
-      this.chart = new ImportanceChart(bars, def.axis);
+      this.chart = new ImportanceChart(chartOrder(bars).slice(0, FEATURE_CHART_BARS), def.axis);
       const stdNote = r.repeats > 1 ? `Whiskers: ± one standard deviation over ${r.repeats} repeats.` : 'One repeat: no standard deviation.';
-      app.append(el('h2', undefined, 'Importance'), el('p', 'muted', `${def.explain} ${stdNote}`), this.chart.element);
+      const cut = bars.length > FEATURE_CHART_BARS ? ` The chart shows the ${FEATURE_CHART_BARS} largest of ${bars.length}; the table lists them all.` : '';
+      app.append(el('h2', undefined, 'Importance'), el('p', 'muted', `${def.explain} ${stdNote}${cut}`), this.chart.element);
       this.table = new ImportanceTable(rankRows(bars), { name: 'Feature', mean: 'Mean', std: true, extra: [{ label: 'Repeats', title: 'The importance measured in each repeat' }] }, ui.sort, ui.descending, onSort);
       app.append(el('h2', undefined, 'Table'), this.table.element);
     }
