@@ -125,7 +125,30 @@ export function registerFeatureImportance(context: vscode.ExtensionContext, engi
     }
   };
 
-  const host: ImportancePanelHost = { rerun: async (panel) => void (await compute(panel)), log: engine.log };
+  /** KernelSHAP for one data row, with the panel's model, mapping, imputation and seed. */
+  const explainRow = async (panel: ImportancePanel, row: number): Promise<void> => {
+    const o = panel.origin;
+    const mapping = o.mapping.length > 0 ? o.mapping : panel.result?.dataset.mapping;
+    panel.postRow({ type: 'rowBusy', row, message: `Explaining row ${row} of ${o.label} with KernelSHAP…` });
+    try {
+      const result = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Loupe: explaining row ${row} of ${path.basename(o.label)} (${o.model})`, cancellable: true },
+        (_progress, token) =>
+          engine.request(
+            'explainRow',
+            { model: { path: o.modelPath }, data: { path: vscode.Uri.parse(o.source).fsPath }, ...(mapping ? { mapping } : {}), row, seed: o.seed, imputation: o.imputation },
+            token,
+          ),
+      );
+      panel.postRow({ type: 'rowResult', row, result });
+    } catch (e) {
+      const message = isCancel(e) ? 'Cancelled.' : aboutFile(o.label, describeError(e));
+      if (!isCancel(e)) engine.log.error(`Row ${row} of ${o.label}: ${message}`);
+      panel.postRow({ type: 'rowError', row, message });
+    }
+  };
+
+  const host: ImportancePanelHost = { rerun: async (panel) => void (await compute(panel)), explainRow, log: engine.log };
 
   const describe = (dataset: vscode.Uri, modelPath: string): Thenable<DatasetDescription> =>
     vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Loupe: reading ${labelOf(dataset)}`, cancellable: true }, (_p, token) =>

@@ -3,9 +3,9 @@
 // as it is (no second copy of its shape): this module adds only the panel's origin, the test probe
 // and the export request (the chart's PNG travels back as a Uint8Array).
 
-import { arr, bool, CheckError, int, literal, nullable, num, obj, optional, str, type Checked } from './check';
+import { arr, bool, CheckError, int, literal, nullable, num, obj, optional, str, type Checked, type Checker } from './check';
 import { bytes, charRange, type SourceViewHostToView } from './sourceView';
-import { ATTRIBUTION_METHODS, featureMapping, IMPORTANCE_DEFINITIONS, IMPUTATIONS, importanceResult, SCORINGS, type ImportanceResult } from './workerProtocol';
+import { ATTRIBUTION_METHODS, featureMapping, IMPORTANCE_DEFINITIONS, IMPUTATIONS, importanceResult, rowExplanation, SCORINGS, type ImportanceResult, type RowExplanation } from './workerProtocol';
 
 export const IMPORTANCE_VIEW_TYPE = 'loupe.importance';
 
@@ -43,7 +43,19 @@ export type ImportanceOrigin = Checked<typeof importanceOrigin>;
 /** Table sort keys; the chart is always sorted by the mean, largest first. */
 export const SORT_KEYS = ['rank', 'name', 'mean', 'std'] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
-export const importanceSelection = obj({ sort: optional(literal(...SORT_KEYS)), descending: optional(bool) });
+/** A data row (1-based) to explain: checked ≥ 1. */
+const dataRow: Checker<number> = (v, w) => {
+  const n = int(v, w);
+  if (n < 1) throw new CheckError(w, 'a data row number (1 or more)');
+  return n;
+};
+
+export const importanceSelection = obj({
+  sort: optional(literal(...SORT_KEYS)),
+  descending: optional(bool),
+  /** Explain this data row (as the "Explain row" control does). */
+  row: optional(dataRow),
+});
 export type ImportanceSelection = Checked<typeof importanceSelection>;
 
 /** What the view drew: what the test hook reads. */
@@ -63,19 +75,29 @@ export const importanceProbe = obj({
   descending: bool,
   /** Rows of the dataset summary table (one per column of the file). */
   summaryColumns: int,
+  /** The row explanation shown (KernelSHAP): its state, row, and its bars top to bottom with their scores. */
+  rowStatus: literal('none', 'busy', 'error', 'drawn'),
+  row: nullable(int),
+  rowBars: arr(str),
+  rowScores: arr(num),
+  rowMessage: str,
   notices: arr(str),
   png: optional(bytes),
 });
 export type ImportanceProbe = Checked<typeof importanceProbe>;
 
+/** The explanation of one data row (KernelSHAP), sent apart from the panel's result. */
+export type RowMessage = { type: 'rowBusy'; row: number; message: string } | { type: 'rowError'; row: number; message: string } | { type: 'rowResult'; row: number; result: RowExplanation };
+
 /** host → webview */
-export type HostToView = SourceViewHostToView<ImportanceOrigin, ImportanceResult, ImportanceSelection>;
+export type HostToView = SourceViewHostToView<ImportanceOrigin, ImportanceResult, ImportanceSelection> | RowMessage;
 
 /** webview → host */
 export type ViewToHost =
   | { type: 'ready' }
   | { type: 'rerun' }
   | { type: 'export'; format: ExportFormat; png?: Uint8Array }
+  | { type: 'explainRow'; row: number }
   | { type: 'probeResult'; id: number; probe: ImportanceProbe };
 
 /** Checks that the per-feature arrays agree (so the view never reads past one). */
@@ -88,9 +110,18 @@ export function checkImportanceShape(r: ImportanceResult, w = 'result'): Importa
 }
 
 export function checkHostToView(v: unknown): HostToView {
-  const { type } = obj({ type: literal('busy', 'error', 'result', 'probe') })(v, 'message');
+  const { type } = obj({ type: literal('busy', 'error', 'result', 'probe', 'rowBusy', 'rowError', 'rowResult') })(v, 'message');
   const r = v as Record<string, unknown>;
   switch (type) {
+    case 'rowBusy':
+    case 'rowError':
+      return { type, row: dataRow(r.row, 'row'), message: str(r.message, 'message') };
+    case 'rowResult': {
+      const result = rowExplanation(r.result, 'result');
+      const row = dataRow(r.row, 'row');
+      if (result.row !== row) throw new CheckError('result.row', `row ${row}`);
+      return { type, row, result };
+    }
     case 'busy':
     case 'error':
       return { type, origin: importanceOrigin(r.origin, 'origin'), message: str(r.message, 'message') };
@@ -104,7 +135,7 @@ export function checkHostToView(v: unknown): HostToView {
 }
 
 export function checkViewToHost(v: unknown): ViewToHost {
-  const { type } = obj({ type: literal('ready', 'rerun', 'export', 'probeResult') })(v, 'message');
+  const { type } = obj({ type: literal('ready', 'rerun', 'export', 'explainRow', 'probeResult') })(v, 'message');
   const r = v as Record<string, unknown>;
   switch (type) {
     case 'ready':
@@ -115,6 +146,8 @@ export function checkViewToHost(v: unknown): ViewToHost {
       if (format !== 'png') return { type, format };
       return { type, format, png: bytes(r.png, 'png') };
     }
+    case 'explainRow':
+      return { type, row: dataRow(r.row, 'row') };
     case 'probeResult':
       return { type, id: int(r.id, 'id'), probe: importanceProbe(r.probe, 'probe') };
   }

@@ -15,6 +15,7 @@ import {
   type ImportanceOrigin,
   type ImportanceProbe,
   type ImportanceSelection,
+  type RowMessage,
   type ViewToHost,
 } from '../protocol/importanceViewProtocol';
 import type { SourceViewCommonToHost } from '../protocol/sourceView';
@@ -27,6 +28,8 @@ import { webviewOptions } from './webviewHtml';
 export interface ImportancePanelHost {
   /** Recomputes the panel's importance from its dataset (after a reload or "Run again"). */
   rerun(panel: ImportancePanel): Promise<void>;
+  /** Explains one data row of the panel's dataset (KernelSHAP) and posts it to the panel. */
+  explainRow(panel: ImportancePanel, row: number): Promise<void>;
   log: vscode.LogOutputChannel;
 }
 
@@ -89,7 +92,15 @@ export class ImportancePanel extends SourcePanel<ImportanceOrigin, ImportanceRes
       case 'export':
         this.exportWithDialog(message.format, message.png).catch((e: unknown) => this.reportExportError(message.format, e));
         return;
+      case 'explainRow':
+        this.host.explainRow(this, message.row).catch((e: unknown) => this.host.log.error(String(e)));
+        return;
     }
+  }
+
+  /** A row explanation's progress or result (the page keeps the last one in its own saved state). */
+  postRow(message: RowMessage): void {
+    if (!this.isDisposed) void this.panel.webview.postMessage(message);
   }
 
   private reportExportError(format: ExportFormat, e: unknown): void {

@@ -102,10 +102,33 @@ describe('importance view protocol', () => {
     assert.ok(m.type === 'export' && m.png === png);
     assert.throws(() => checkViewToHost({ type: 'export', format: 'png' }), (e: unknown) => e instanceof CheckError && e.where === 'png');
     assert.throws(() => checkViewToHost({ type: 'export', format: 'xlsx' }), (e: unknown) => e instanceof CheckError && e.where === 'format');
-    const probe = { status: 'drawn', message: '', generation: 1, barOrder: ['b', 'a'], barLengths: [120, 6], errorBars: 2, tableOrder: ['b', 'a'], sort: 'rank', descending: false, summaryColumns: 31, notices: [] };
+    const probe = { status: 'drawn', message: '', generation: 1, barOrder: ['b', 'a'], barLengths: [120, 6], errorBars: 2, tableOrder: ['b', 'a'], sort: 'rank', descending: false, summaryColumns: 31, rowStatus: 'none', row: null, rowBars: [], rowScores: [], rowMessage: '', notices: [] };
     assert.equal(checkViewToHost({ type: 'probeResult', id: 3, probe }).type, 'probeResult');
     assert.throws(() => checkViewToHost({ type: 'probeResult', id: 3, probe: { ...probe, barOrder: [1] } }), (e: unknown) => e instanceof CheckError && e.where === 'probe.barOrder[0]');
     assert.throws(() => checkViewToHost({ type: 'reveal', start: 0, end: 1 }), CheckError); // not a source-text view
+    assert.deepEqual(checkViewToHost({ type: 'explainRow', row: 3 }), { type: 'explainRow', row: 3 });
+    assert.throws(() => checkViewToHost({ type: 'explainRow', row: 0 }), (e: unknown) => e instanceof CheckError && e.where === 'row');
+    assert.throws(() => checkViewToHost({ type: 'explainRow', row: 1.5 }), (e: unknown) => e instanceof CheckError && e.where === 'row');
+  });
+
+  test('host → view: a row explanation must be for the row it says', () => {
+    const rowResult = {
+      model,
+      run: result.run,
+      row: 3,
+      features: [{ name: 'mean radius', column: 'mean radius', value: 14.4, score: 0.02 }],
+      baseValue: 0.6,
+      value: 0.62,
+      target: { index: 1, label: 'benign', output: 'probability' },
+      backgroundRows: 60,
+      fit: { exact: false, evaluated: 2048, r2: 0.99 },
+      warnings: [],
+    };
+    assert.equal(checkHostToView({ type: 'rowResult', row: 3, result: rowResult }).type, 'rowResult');
+    assert.throws(() => checkHostToView({ type: 'rowResult', row: 4, result: rowResult }), (e: unknown) => e instanceof CheckError && e.where === 'result.row');
+    assert.deepEqual(checkHostToView({ type: 'rowError', row: 2, message: 'x' }), { type: 'rowError', row: 2, message: 'x' });
+    assert.throws(() => checkHostToView({ type: 'rowBusy', row: -1, message: 'x' }), CheckError);
+    assert.deepEqual(checkHostToView({ type: 'probe', id: 1, png: false, select: { row: 5 } }), { type: 'probe', id: 1, png: false, select: { row: 5 } });
   });
 
   test('CSV export: largest mean first, RFC 4180 quoting, one column per repeat', () => {

@@ -15,6 +15,8 @@ export interface Bar {
   columns: readonly string[];
   mean: number;
   std: number;
+  /** More for the tooltip (a row explanation: the feature's value). */
+  detail?: string;
 }
 
 interface Colors {
@@ -100,7 +102,7 @@ export class ImportanceChart {
               label: (item: TooltipItem<'bar'>) => {
                 const b = this.bars[item.dataIndex]!;
                 const cols = b.columns.length > 1 || b.columns[0] !== b.name ? ` (columns: ${b.columns.join(', ')})` : '';
-                return `${pm(b)}${cols}`;
+                return `${pm(b)}${cols}${b.detail ? ` · ${b.detail}` : ''}`;
               },
             },
           },

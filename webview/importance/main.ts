@@ -4,7 +4,7 @@
 // export to CSV, JSON (written by the host from the result) and PNG (the chart, drawn here).
 
 import { checkHostToView, importanceOrigin, SORT_KEYS, type HostToView, type ImportanceOrigin, type ImportanceProbe, type SortKey } from '../../src/protocol/importanceViewProtocol';
-import type { DatasetColumn, ImportanceResult } from '../../src/protocol/workerProtocol';
+import { rowExplanation, type DatasetColumn, type ImportanceResult, type RowExplanation } from '../../src/protocol/workerProtocol';
 import { watchTheme } from '../attention/theme';
 import { badge, button, progressRing, registerComponents } from '../components/toolkit';
 import { fmt } from '../explain/stats';
@@ -62,7 +62,13 @@ function savedState(v: unknown): SavedState | null {
     if (!s || typeof s !== 'object' || !s.ui) return null;
     const origin = importanceOrigin(s.origin, 'origin');
     const sort = (SORT_KEYS as readonly unknown[]).includes(s.ui.sort) ? s.ui.sort : 'rank';
-    return { origin, ui: { sort, descending: s.ui.descending === true } };
+    let row: RowExplanation | null = null;
+    try {
+      row = s.row ? rowExplanation(s.row, 'row') : null;
+    } catch {
+      row = null;
+    }
+    return { origin, ui: { sort, descending: s.ui.descending === true }, row };
   } catch {
     return null;
   }
@@ -71,13 +77,14 @@ function savedState(v: unknown): SavedState | null {
 const saved = savedState(host.getState());
 let origin: ImportanceOrigin | null = saved?.origin ?? null;
 let ui: SavedState['ui'] = saved?.ui ?? { sort: 'rank', descending: false };
+let savedRow: RowExplanation | null = saved?.row ?? null;
 let status: ImportanceProbe['status'] = 'empty';
 let statusMessage = '';
 let generation = 0;
 let view: ImportanceView | null = null;
 
 function save(): void {
-  if (origin) host.setState({ origin, ui });
+  if (origin) host.setState({ origin, ui, row: savedRow });
 }
 
 /** Bars charted at most: tokens of a text dataset, features of a wide table (the table lists them all). */
@@ -97,6 +104,7 @@ class ImportanceView {
   readonly table: ImportanceTable;
   readonly notices: string[] = [];
   readonly summaryColumns: number;
+  readonly rowSection: RowSection | null = null;
 
   constructor(
     readonly result: ImportanceResult,
@@ -164,6 +172,9 @@ class ImportanceView {
       app.append(el('h2', undefined, 'Importance'), el('p', 'muted', `${def.explain} ${stdNote}${cut}`), this.chart.element);
       this.table = new ImportanceTable(rankRows(bars), { name: 'Feature', mean: 'Mean', std: true, extra: [{ label: 'Repeats', title: 'The importance measured in each repeat' }] }, ui.sort, ui.descending, onSort);
       app.append(el('h2', undefined, 'Table'), this.table.element);
+      this.rowSection = new RowSection(r);
+      app.append(this.rowSection.element);
+      if (savedRow && savedRow.model.sha256 === r.model.sha256) this.rowSection.showResult(savedRow);
     }
 
     const delim = d.delimiter ? ` (delimiter ${JSON.stringify(d.delimiter)})` : '';
@@ -254,6 +265,124 @@ class ImportanceView {
 
   destroy(): void {
     this.chart.destroy();
+    this.rowSection?.destroy();
+  }
+}
+
+/**
+ * "Explain one row": KernelSHAP for a data row against a background sample of the dataset. The row
+ * number is typed (Enter or the button runs it); the scores are drawn as a second bar chart.
+ */
+class RowSection {
+  readonly element = el('section', 'importance-row');
+  private readonly input = el('input');
+  private readonly box = el('div', 'importance-row-result');
+  private chart: ImportanceChart | null = null;
+  status: ImportanceProbe['rowStatus'] = 'none';
+  row: number | null = null;
+  message = '';
+
+  constructor(private readonly result: ImportanceResult) {
+    const max = result.dataset.rowsInFile;
+    const id = 'importance-row-input';
+    const label = el('label', undefined, `Data row (1–${max})`);
+    label.htmlFor = id;
+    this.input.id = id;
+    this.input.type = 'number';
+    this.input.min = '1';
+    this.input.max = String(max);
+    this.input.value = '1';
+    this.input.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter') {
+        e.preventDefault();
+        this.request();
+      }
+    });
+    const field = el('div', 'field');
+    field.append(label, this.input);
+    const controls = el('div', 'controls');
+    controls.append(field, button('Explain row', () => this.request()));
+    this.element.append(
+      el('h2', undefined, 'Explain one row'),
+      el('p', 'muted', "KernelSHAP: each feature's contribution to the model's output for one row, against a background sample of this dataset; the contributions add up to the row's output minus the background's mean output."),
+      controls,
+      this.box,
+    );
+  }
+
+  request(row?: number): void {
+    const n = row ?? Number(this.input.value);
+    const max = this.result.dataset.rowsInFile;
+    if (!Number.isInteger(n) || n < 1 || n > max) {
+      this.showError(n, `Enter a data row from 1 to ${max}.`);
+      return;
+    }
+    this.input.value = String(n);
+    host.postMessage({ type: 'explainRow', row: n });
+  }
+
+  private clear(): void {
+    this.chart?.destroy();
+    this.chart = null;
+    this.box.replaceChildren();
+  }
+
+  showBusy(row: number, message: string): void {
+    this.clear();
+    this.status = 'busy';
+    this.row = row;
+    this.message = message;
+    const p = el('p', 'busy');
+    p.append(progressRing(), el('span', undefined, message));
+    this.box.append(p);
+    announcer.textContent = message;
+  }
+
+  showError(row: number, message: string): void {
+    this.clear();
+    this.status = 'error';
+    this.row = Number.isInteger(row) ? row : null;
+    this.message = message;
+    this.box.append(el('p', 'error', message));
+    announcer.textContent = message;
+  }
+
+  showResult(x: RowExplanation): void {
+    this.clear();
+    this.status = 'drawn';
+    this.row = x.row;
+    this.message = '';
+    this.input.value = String(x.row);
+    const t = x.target;
+    const what = t.output === 'probability' ? `P(${t.label ?? `class ${t.index}`})` : 'the output';
+    const sum = x.features.reduce((a, f) => a + f.score, 0);
+    this.box.append(
+      el('h3', undefined, `Row ${x.row}: ${what} = ${fmt(x.value, 4)}`),
+      el('p', 'muted', `Background mean ${fmt(x.baseValue, 4)} over ${x.backgroundRows} rows; contributions sum to ${fmt(sum, 4)} (${x.fit.exact ? 'exact' : `${x.fit.evaluated} coalitions, fit R² ${fmt(x.fit.r2)}`}).`),
+    );
+    for (const w of x.warnings) this.box.append(el('p', 'notice', w));
+    const bars = x.features.map((f) => ({ name: f.name, columns: [f.column], mean: f.score, std: NaN, detail: `value ${fmt(f.value, 4)}` }));
+    this.chart = new ImportanceChart(bars, `Contribution to ${what}`);
+    this.box.append(this.chart.element);
+    announcer.textContent = `Row ${x.row} explained`;
+  }
+
+  destroy(): void {
+    this.chart?.destroy();
+  }
+
+  drawnBars(): { labels: string[]; lengths: number[] } {
+    return this.chart?.drawnBars() ?? { labels: [], lengths: [] };
+  }
+
+  scores(): number[] {
+    const bars = this.drawnBars().labels;
+    const x = savedRow;
+    return x ? bars.map((b) => x.features.find((f) => f.name === b)?.score ?? NaN) : [];
+  }
+
+  applyTheme(): void {
+    this.chart?.applyTheme();
   }
 }
 
@@ -292,7 +421,9 @@ async function answerProbe(m: Extract<HostToView, { type: 'probe' }>): Promise<v
   if (m.select && view) {
     const sort: SortKey = m.select.sort ?? view.table.sortKey;
     view.table.setSort(sort, m.select.descending ?? view.table.isDescending);
+    if (m.select.row !== undefined) view.rowSection?.request(m.select.row);
   }
+  const rs = view?.rowSection ?? null;
   const bars = view?.chart.drawnBars() ?? { labels: [], lengths: [] };
   const probe: ImportanceProbe = {
     status,
@@ -305,6 +436,11 @@ async function answerProbe(m: Extract<HostToView, { type: 'probe' }>): Promise<v
     sort: view?.table.sortKey ?? ui.sort,
     descending: view?.table.isDescending ?? ui.descending,
     summaryColumns: view?.summaryColumns ?? 0,
+    rowStatus: rs?.status ?? 'none',
+    row: rs?.row ?? null,
+    rowBars: rs?.drawnBars().labels ?? [],
+    rowScores: rs?.status === 'drawn' ? rs.scores() : [],
+    rowMessage: rs?.message ?? '',
     notices: view?.notices ?? [],
   };
   if (m.png && view) {
@@ -350,10 +486,25 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
     case 'probe':
       void answerProbe(m);
       return;
+    case 'rowBusy':
+      view?.rowSection?.showBusy(m.row, m.message);
+      return;
+    case 'rowError':
+      view?.rowSection?.showError(m.row, m.message);
+      return;
+    case 'rowResult':
+      if (!view?.rowSection || m.result.model.sha256 !== view.result.model.sha256) return;
+      savedRow = m.result;
+      save();
+      view.rowSection.showResult(m.result);
+      return;
   }
 });
 
 // Theme changes: the chart's colours are read again from the theme variables.
-watchTheme(() => view?.chart.applyTheme());
+watchTheme(() => {
+  view?.chart.applyTheme();
+  view?.rowSection?.applyTheme();
+});
 
 host.postMessage({ type: 'ready' });

@@ -32,6 +32,11 @@ interface ViewState {
   sort: string;
   descending: boolean;
   summaryColumns: number;
+  rowStatus: 'none' | 'busy' | 'error' | 'drawn';
+  row: number | null;
+  rowBars: string[];
+  rowScores: number[];
+  rowMessage: string;
   notices: string[];
   pngBase64?: string;
   viewColumn?: number;
@@ -39,7 +44,7 @@ interface ViewState {
   title: string;
 }
 
-async function viewState(args: { source?: string; select?: { sort?: string; descending?: boolean }; png?: boolean; timeoutMs?: number }): Promise<ViewState> {
+async function viewState(args: { source?: string; select?: { sort?: string; descending?: boolean; row?: number }; png?: boolean; timeoutMs?: number }): Promise<ViewState> {
   const s = await vscode.commands.executeCommand<ViewState>(STATE, args);
   assert.ok(s && typeof s === 'object', `${STATE} returned ${JSON.stringify(s)}`);
   return s;
@@ -160,6 +165,22 @@ suite('Feature importance view (loupe.featureImportance)', function () {
     const back = await viewState({ source: src, select: { sort: 'rank', descending: false } });
     assert.deepStrictEqual(back.tableOrder, ranking(result));
     assert.deepStrictEqual(back.barOrder, ranking(result), 'sorting the table leaves the chart in rank order');
+  });
+
+  test('explain one row (KernelSHAP): the row chart lays out every feature by its contribution, largest first; a row outside the file is refused', async () => {
+    const src = dataset.toString();
+    await viewState({ source: src, select: { row: 3 } });
+    const s = await until('the row explanation', () => viewState({ source: src }), (v) => v.rowStatus === 'drawn' || v.rowStatus === 'error', 120_000);
+    assert.strictEqual(s.rowStatus, 'drawn', s.rowMessage);
+    assert.strictEqual(s.row, 3);
+    assert.strictEqual(s.rowBars.length, 30, 'one bar per feature');
+    for (let i = 1; i < s.rowScores.length; i++) assert.ok(s.rowScores[i]! <= s.rowScores[i - 1]!, `row bars not in decreasing contribution: ${s.rowScores.join(', ')}`);
+    assert.ok(s.rowScores.some((x) => x !== 0), 'every contribution is 0');
+    // A row outside the file: the view says so, naming the range, and asks the engine nothing.
+    const bad = await viewState({ source: src, select: { row: 61 } });
+    assert.strictEqual(bad.rowStatus, 'error');
+    assert.match(bad.rowMessage, /from 1 to 60/);
+    assert.deepStrictEqual((await viewState({ source: src })).barOrder, ranking(result), 'the importance chart is unchanged');
   });
 
   test('exports: CSV, JSON and PNG are written, and an existing file is never replaced without asking', async () => {

@@ -157,6 +157,22 @@ suite('Feature importance through the workbench UI', function () {
     await waitFor('the chart to announce the first bar', () => canvas.getAttribute('aria-valuetext'), { accept: (v) => (v ?? '').startsWith(`1 of 30: ${expected[0]},`) });
     await wb.page.keyboard.press('End');
     await waitFor('the chart to announce the last bar', () => canvas.getAttribute('aria-valuetext'), { accept: (v) => (v ?? '').startsWith(`30 of 30: ${expected[29]},`) });
+
+    // Explain one row from the keyboard: type its number, Enter.
+    const rowInput = frame.locator('#importance-row-input');
+    await rowInput.fill('5');
+    await rowInput.press('Enter');
+    const row = await waitFor(
+      'the row explanation to draw',
+      () => frame.evaluate(() => ({ title: document.querySelector('.importance-row-result h3')?.textContent ?? '', bars: JSON.parse(document.querySelector('.importance-row-result canvas')?.dataset.bars ?? '[]') })),
+      { timeout: 90_000, accept: (r) => r.bars.length === 30 },
+    );
+    assert.match(row.title, /^Row 5: P\((malignant|benign)\) = /);
+    assert.deepEqual([...row.bars].sort(), [...expected].sort(), 'one bar per feature');
+    await frame.locator('.importance-row h2').scrollIntoViewIfNeeded();
+    const rowShot = path.join(wb.shotsDir, 'importance-row.png');
+    await wb.page.screenshot({ path: rowShot, clip: (await wb.groupShowing(TITLE)).rect });
+    console.log(`      screenshot: ${rowShot}`);
   });
 
   test('the answers are remembered per dataset: from the palette on the open sample.csv, the last choices come first and the mapping is not asked again', async function () {
