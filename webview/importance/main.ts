@@ -9,24 +9,14 @@ import { watchTheme } from '../attention/theme';
 import { badge, button, progressRing, registerComponents } from '../components/toolkit';
 import { fmt } from '../explain/stats';
 import { chartOrder, ImportanceChart } from './chart';
+import { announce, el } from './dom';
 import { host, type SavedState } from './host';
+import { RowSection } from './rowSection';
 import { ImportanceTable, rankRows } from './table';
 
 registerComponents();
 const app = document.getElementById('app')!;
 app.setAttribute('aria-live', 'off');
-const announcer = document.createElement('div');
-announcer.className = 'sr-only';
-announcer.setAttribute('aria-live', 'polite');
-announcer.setAttribute('role', 'status');
-document.body.append(announcer);
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
 
 const SCORING_LABELS: Record<string, string> = {
   accuracy: 'accuracy',
@@ -172,7 +162,10 @@ class ImportanceView {
       app.append(el('h2', undefined, 'Importance'), el('p', 'muted', `${def.explain} ${stdNote}${cut}`), this.chart.element);
       this.table = new ImportanceTable(rankRows(bars), { name: 'Feature', mean: 'Mean', std: true, extra: [{ label: 'Repeats', title: 'The importance measured in each repeat' }] }, ui.sort, ui.descending, onSort);
       app.append(el('h2', undefined, 'Table'), this.table.element);
-      this.rowSection = new RowSection(r);
+      this.rowSection = new RowSection(r, (x) => {
+        savedRow = x;
+        save();
+      });
       app.append(this.rowSection.element);
       if (savedRow && savedRow.model.sha256 === r.model.sha256) this.rowSection.showResult(savedRow);
     }
@@ -260,7 +253,7 @@ class ImportanceView {
   private async exportPng(): Promise<void> {
     const png = await this.chart.png();
     if (png) host.postMessage({ type: 'export', format: 'png', png });
-    else announcer.textContent = 'The chart could not be drawn as a PNG.';
+    else announce('The chart could not be drawn as a PNG.');
   }
 
   destroy(): void {
@@ -269,127 +262,10 @@ class ImportanceView {
   }
 }
 
-/**
- * "Explain one row": KernelSHAP for a data row against a background sample of the dataset. The row
- * number is typed (Enter or the button runs it); the scores are drawn as a second bar chart.
- */
-class RowSection {
-  readonly element = el('section', 'importance-row');
-  private readonly input = el('input');
-  private readonly box = el('div', 'importance-row-result');
-  private chart: ImportanceChart | null = null;
-  status: ImportanceProbe['rowStatus'] = 'none';
-  row: number | null = null;
-  message = '';
-
-  constructor(private readonly result: ImportanceResult) {
-    const max = result.dataset.rowsInFile;
-    const id = 'importance-row-input';
-    const label = el('label', undefined, `Data row (1–${max})`);
-    label.htmlFor = id;
-    this.input.id = id;
-    this.input.type = 'number';
-    this.input.min = '1';
-    this.input.max = String(max);
-    this.input.value = '1';
-    this.input.addEventListener('keydown', (e) => {
-      if (e.key === 'Enter') {
-        e.preventDefault();
-        this.request();
-      }
-    });
-    const field = el('div', 'field');
-    field.append(label, this.input);
-    const controls = el('div', 'controls');
-    controls.append(field, button('Explain row', () => this.request()));
-    this.element.append(
-      el('h2', undefined, 'Explain one row'),
-      el('p', 'muted', "KernelSHAP: each feature's contribution to the model's output for one row, against a background sample of this dataset; the contributions add up to the row's output minus the background's mean output."),
-      controls,
-      this.box,
-    );
-  }
-
-  request(row?: number): void {
-    const n = row ?? Number(this.input.value);
-    const max = this.result.dataset.rowsInFile;
-    if (!Number.isInteger(n) || n < 1 || n > max) {
-      this.showError(n, `Enter a data row from 1 to ${max}.`);
-      return;
-    }
-    this.input.value = String(n);
-    host.postMessage({ type: 'explainRow', row: n });
-  }
-
-  private clear(): void {
-    this.chart?.destroy();
-    this.chart = null;
-    this.box.replaceChildren();
-  }
-
-  showBusy(row: number, message: string): void {
-    this.clear();
-    this.status = 'busy';
-    this.row = row;
-    this.message = message;
-    const p = el('p', 'busy');
-    p.append(progressRing(), el('span', undefined, message));
-    this.box.append(p);
-    announcer.textContent = message;
-  }
-
-  showError(row: number, message: string): void {
-    this.clear();
-    this.status = 'error';
-    this.row = Number.isInteger(row) ? row : null;
-    this.message = message;
-    this.box.append(el('p', 'error', message));
-    announcer.textContent = message;
-  }
-
-  showResult(x: RowExplanation): void {
-    this.clear();
-    this.status = 'drawn';
-    this.row = x.row;
-    this.message = '';
-    this.input.value = String(x.row);
-    const t = x.target;
-    const what = t.output === 'probability' ? `P(${t.label ?? `class ${t.index}`})` : 'the output';
-    const sum = x.features.reduce((a, f) => a + f.score, 0);
-    this.box.append(
-      el('h3', undefined, `Row ${x.row}: ${what} = ${fmt(x.value, 4)}`),
-      el('p', 'muted', `Background mean ${fmt(x.baseValue, 4)} over ${x.backgroundRows} rows; contributions sum to ${fmt(sum, 4)} (${x.fit.exact ? 'exact' : `${x.fit.evaluated} coalitions, fit R² ${fmt(x.fit.r2)}`}).`),
-    );
-    for (const w of x.warnings) this.box.append(el('p', 'notice', w));
-    const bars = x.features.map((f) => ({ name: f.name, columns: [f.column], mean: f.score, std: NaN, detail: `value ${fmt(f.value, 4)}` }));
-    this.chart = new ImportanceChart(bars, `Contribution to ${what}`);
-    this.box.append(this.chart.element);
-    announcer.textContent = `Row ${x.row} explained`;
-  }
-
-  destroy(): void {
-    this.chart?.destroy();
-  }
-
-  drawnBars(): { labels: string[]; lengths: number[] } {
-    return this.chart?.drawnBars() ?? { labels: [], lengths: [] };
-  }
-
-  scores(): number[] {
-    const bars = this.drawnBars().labels;
-    const x = savedRow;
-    return x ? bars.map((b) => x.features.find((f) => f.name === b)?.score ?? NaN) : [];
-  }
-
-  applyTheme(): void {
-    this.chart?.applyTheme();
-  }
-}
-
 function onSort(sort: SortKey, descending: boolean): void {
   ui = { sort, descending };
   save();
-  announcer.textContent = `Sorted by ${sort}, ${descending ? 'descending' : 'ascending'}`;
+  announce(`Sorted by ${sort}, ${descending ? 'descending' : 'ascending'}`);
 }
 
 // ---- messages -------------------------------------------------------------------------------------
@@ -405,7 +281,7 @@ function showBusy(message: string): void {
   const p = el('p', 'busy');
   p.append(progressRing(), el('span', undefined, message));
   app.append(p);
-  announcer.textContent = message;
+  announce(message);
 }
 
 function showError(message: string): void {
@@ -414,7 +290,7 @@ function showError(message: string): void {
   const actions = el('div', 'actions');
   actions.append(button('Run again', () => host.postMessage({ type: 'rerun' }), 'primary'));
   app.append(actions);
-  announcer.textContent = message;
+  announce(message);
 }
 
 async function answerProbe(m: Extract<HostToView, { type: 'probe' }>): Promise<void> {
@@ -481,7 +357,7 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
       status = 'drawn';
       statusMessage = '';
       generation = m.generation;
-      announcer.textContent = `Feature importance drawn: ${m.result.features.length} features`;
+      announce(`Feature importance drawn: ${m.result.features.length} features`);
       return;
     case 'probe':
       void answerProbe(m);
@@ -494,8 +370,6 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
       return;
     case 'rowResult':
       if (!view?.rowSection || m.result.model.sha256 !== view.result.model.sha256) return;
-      savedRow = m.result;
-      save();
       view.rowSection.showResult(m.result);
       return;
   }
