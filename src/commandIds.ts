@@ -23,4 +23,8 @@ export const Commands = {
   dashboardState: 'loupe._dashboardState',
   /** Internal, for the integration tests: exports a result panel to a path without the dialog (never replaces a file). Not in package.json. */
   exportResultTo: 'loupe._exportResultTo',
+  featureImportance: 'loupe.featureImportance',
+  /** Internal, for the integration tests: the importance view's state, and an export to a given file. Not in package.json. */
+  importanceViewState: 'loupe._importanceViewState',
+  importanceExport: 'loupe._importanceExport',
 } as const;

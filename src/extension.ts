@@ -4,6 +4,7 @@
 import * as vscode from 'vscode';
 import { Commands } from './commandIds';
 import { registerExplain } from './commands/explain';
+import { registerFeatureImportance } from './commands/featureImportance';
 import { registerPredict } from './commands/predict';
 import { registerResultCommands } from './commands/resultCommands';
 import { registerSelectModel } from './commands/selectModel';
@@ -64,6 +65,7 @@ export function activate(context: vscode.ExtensionContext): LoupeApi {
     registerPredict(context, client, models),
     registerShowAttention(context, client, models),
     registerExplain(context, client, models),
+    registerFeatureImportance(context, client, models),
     registerSelectModel(client, models),
     registerResultCommands(),
     vscode.commands.registerCommand(Commands.restartEngine, async () => {

@@ -35,7 +35,7 @@ const builds = [
     format: 'iife',
     sourcemap: !production,
     minify: production,
-    entryPoints: { prediction: 'webview/prediction/main.ts', attention: 'webview/attention/main.ts', explain: 'webview/explain/main.ts', dashboard: 'webview/dashboard/main.ts' },
+    entryPoints: { prediction: 'webview/prediction/main.ts', attention: 'webview/attention/main.ts', explain: 'webview/explain/main.ts', dashboard: 'webview/dashboard/main.ts', importance: 'webview/importance/main.ts' },
     outdir: 'dist/webview',
     loader: { '.css': 'css' },
     logLevel: 'info',

@@ -5,12 +5,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { LoupeError, toLoupeError } from '../protocol/errors';
-import { ATTRIBUTION_METHODS, BASELINES, TASK_KINDS, TaskKind, type AttributionTarget, type ExplainParams, type ModelInfo, type ModelRef, type PredictResult } from '../protocol/workerProtocol';
+import { ATTRIBUTION_METHODS, BASELINES, SCORINGS, TASK_KINDS, TaskKind, type AttributionTarget, type ExplainParams, type ModelInfo, type ModelRef, type PredictResult } from '../protocol/workerProtocol';
 import { bundledModels, configuredModels, resolveModelArg, type CatalogEntry } from '../modelCatalog';
 import { workerEntry } from '../packageRoot';
 import { WorkerSupervisor } from '../worker/supervisor';
 import { intFlag, parseArgs, UsageError } from './args';
 import { formatAttention, formatExplanation, formatModel, formatPrediction, formatTabularRow } from './format';
+import { importance } from './importance';
 import { readNumericCsv } from './numericCsv';
 
 const USAGE = `Usage: loupe <command> [options]
@@ -20,6 +21,7 @@ Commands:
   predict                     Run a model on a text (or CSV rows for a tabular model).
   attention                   Attention maps of a transformer: layer × head × query × key.
   explain                     Token attributions: which tokens drove the output, by one or more methods.
+  importance                  Permutation feature importance of a model on a CSV/JSONL dataset.
 
 Options:
   --model <dir|file|name>     A Hugging Face export folder, an .onnx file, or a bundled model's name
@@ -46,14 +48,27 @@ Options:
   --window <w>                explain: occlusion window (sliding, stride 1).
   --seed <s>                  explain: seed of the sampling methods (default 0).
   --words                     explain: also merge sub-tokens into words.
+  --data <file>               importance: the dataset (.csv, or .jsonl with one object per line).
+  --target <column>           importance: the target column (default: the column the model does not use).
+  --scoring <s>               importance: ${SCORINGS.join(', ')}.
+  --repeats <n>               importance: permutations per feature (default 5).
+  --max-samples <n|f>         importance: rows (or fraction) scored per permutation (default all).
+  --label-free                importance: mean squared change of the outputs; needs no target.
+  --group <name=c1,c2;…>      importance: permute these columns together.
+  --impute <i>                importance: missing values: none (error), mean, median, zero, drop-rows.
+  --row-budget <n>            importance: sample this many rows from larger files (default 100000).
+  --delimiter <c>             importance: the CSV delimiter (default: sniffed).
+  --permutations <file.json>  importance: replay given row draw and permutations (parity checks).
+  --text-column <c>           importance (text classifier): the text column (default: sniffed).
+  --text-rows <n>             importance (text classifier): rows explained, sampled with --seed (default 50).
   --json                      Print JSON (shapes in README.md).
   -h, --help                  Show this help.
 
 Configured models come from LOUPE_MODELS (paths separated by "${path.delimiter}") and from
 "loupe.models" in .vscode/settings.json of the current folder.`;
 
-const VALUE_FLAGS = ['model', 'onnx-file', 'task', 'text', 'file', 'top-k', 'generate', 'max-tokens', 'threads', 'timeout', 'layer', 'head', 'method', 'target', 'output', 'baseline', 'samples', 'steps', 'rule', 'window', 'seed'] as const;
-const SWITCHES = ['json', 'help', 'rollout', 'hide-special', 'words'] as const;
+const VALUE_FLAGS = ['model', 'onnx-file', 'task', 'text', 'file', 'top-k', 'generate', 'max-tokens', 'threads', 'timeout', 'layer', 'head', 'method', 'target', 'output', 'baseline', 'samples', 'steps', 'rule', 'window', 'seed', 'data', 'scoring', 'repeats', 'max-samples', 'group', 'impute', 'row-budget', 'delimiter', 'permutations', 'text-column', 'text-rows'] as const;
+const SWITCHES = ['json', 'help', 'rollout', 'hide-special', 'words', 'label-free'] as const;
 
 function readSettingsModels(cwd: string): string[] {
   const file = path.join(cwd, '.vscode', 'settings.json');
@@ -334,6 +349,9 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
         break;
       case 'explain':
         await explain(engine, args, cwd, abort.signal, timeoutMs);
+        break;
+      case 'importance':
+        await importance(engine, args, cwd, modelRefFrom(args, cwd), abort.signal, timeoutMs);
         break;
       default:
         throw new UsageError(`Unknown command "${args.command}".`);

@@ -319,6 +319,258 @@ export type PlanResult = Checked<typeof planResult>;
 /** Whether a model's attention can be read (eager attention: a Softmax whose result multiplies the values). */
 export const attentionSupportResult = obj({ readable: bool, layers: int, reason: nullable(str) });
 export type AttentionSupport = Checked<typeof attentionSupportResult>;
+// ---- Datasets and feature importance (issue #5) --------------------------------------------------
+
+export const DATASET_FORMATS = ['csv', 'jsonl'] as const;
+export const IMPORTANCE_DEFINITIONS = ['sklearn', 'label-free'] as const;
+/** sklearn's scorer names; every one is "greater is better" (the error scorings are negated). */
+export const SCORINGS = ['accuracy', 'balanced_accuracy', 'roc_auc', 'neg_log_loss', 'r2', 'neg_mean_squared_error', 'neg_mean_absolute_error'] as const;
+export type Scoring = (typeof SCORINGS)[number];
+/** What a missing numeric value becomes: 'none' makes it an error naming its row and column. */
+export const IMPUTATIONS = ['none', 'mean', 'median', 'zero', 'drop-rows'] as const;
+export type Imputation = (typeof IMPUTATIONS)[number];
+
+/** A data file: CSV (header row, RFC 4180) or JSONL (one object per line). Never written to. */
+export const datasetRef = obj({
+  path: str,
+  /** Default: from the extension (.jsonl/.ndjson → jsonl, else csv). */
+  format: optional(literal(...DATASET_FORMATS)),
+  /** CSV delimiter (one character); sniffed from the first lines when absent. */
+  delimiter: optional(str),
+});
+export type DatasetRef = Checked<typeof datasetRef>;
+
+export const datasetColumn = obj({
+  name: str,
+  /** Position in the header (CSV) or first-seen key order (JSONL). */
+  index: int,
+  /** 'numeric' when every non-missing scanned value parses strictly as a number. */
+  type: literal('numeric', 'text', 'empty'),
+  /** Empty cells (or null/absent keys) among the scanned rows. */
+  missing: int,
+  /** Non-empty cells that are not numbers, among the scanned rows; the first one is named. */
+  nonNumeric: int,
+  firstNonNumeric: nullable(obj({ row: int, value: str })),
+  /** Distinct values among the scanned rows, counted up to 50 (null: more than 50). */
+  distinct: nullable(int),
+  examples: arr(str),
+  min: nullable(num),
+  max: nullable(num),
+  mean: nullable(num),
+});
+export type DatasetColumn = Checked<typeof datasetColumn>;
+
+/** A model feature (input column) and the dataset column that feeds it. */
+export const featureMapping = obj({ feature: str, column: str });
+export type FeatureMapping = Checked<typeof featureMapping>;
+
+export const describeDatasetParams = obj({
+  data: datasetRef,
+  /** With a model, the answer suggests how its features map to columns and which column is the target. */
+  model: optional(modelRef),
+  /** Rows read to infer column types (default 10,000); the row count itself covers the whole file. */
+  scanRows: optional(int),
+});
+export type DescribeDatasetParams = Checked<typeof describeDatasetParams>;
+
+export const datasetDescription = obj({
+  path: str,
+  format: literal(...DATASET_FORMATS),
+  delimiter: nullable(str),
+  sizeBytes: int,
+  columns: arr(datasetColumn),
+  /** Data rows (not counting the header or empty lines). */
+  rows: int,
+  /** False when the file was too large to count and `rows` is an estimate from its size. */
+  rowsExact: bool,
+  scannedRows: int,
+  /** Present when a model was given. */
+  suggestion: nullable(
+    obj({
+      /** 'name' when the model has feature names (model.loupe.json or its input), else 'order'. */
+      by: literal('name', 'order'),
+      mapping: arr(featureMapping),
+      /** Model features no column feeds (mapping by name), and why a mapping could not be made. */
+      unmatched: arr(str),
+      problems: arr(str),
+      /** Columns not fed to the model, most likely target first. */
+      targetCandidates: arr(str),
+      target: nullable(str),
+      /** For a text model: the text columns, the likeliest first. */
+      textColumns: arr(str),
+      textColumn: nullable(str),
+      definition: literal(...IMPORTANCE_DEFINITIONS),
+      scoring: nullable(literal(...SCORINGS)),
+      /** The model's features (names, or "feature 1…n" for an unnamed input). */
+      modelFeatures: arr(str),
+    }),
+  ),
+});
+export type DatasetDescription = Checked<typeof datasetDescription>;
+
+export const importanceParams = obj({
+  model: modelRef,
+  data: datasetRef,
+  /** Model feature → column, for every model feature. Default: by name when the model has names, else by order. */
+  mapping: optional(arr(featureMapping)),
+  /** The target column; absent or null means none (then only the label-free definition applies). */
+  target: optional(nullable(str)),
+  /** Default: 'sklearn' with a target, 'label-free' without. */
+  definition: optional(literal(...IMPORTANCE_DEFINITIONS)),
+  /** Default: accuracy for classifiers, r2 for regressors. */
+  scoring: optional(literal(...SCORINGS)),
+  /** n_repeats (default 5). */
+  repeats: optional(int),
+  /** random_state of the permutations and of the row sampling (default 0). */
+  seed: optional(int),
+  /** sklearn's max_samples: a count of rows (> 1) or a fraction (0, 1]; default all rows used. */
+  maxSamples: optional(num),
+  /** Rows kept from the file; above it a uniform reservoir sample (seeded) is taken. Default 100,000. */
+  rowBudget: optional(int),
+  /** Columns permuted together (e.g. one-hot groups), named by dataset column; one importance per group. */
+  groups: optional(arr(obj({ name: str, columns: arr(str) }))),
+  imputation: optional(literal(...IMPUTATIONS)),
+  /**
+   * Replay given permutations (parity checks against sklearn): `rows` are indices into the rows used
+   * (sklearn's max_samples draw), `perms[f][r]` a permutation of 0..rows.length-1 for feature (or group) f, repeat r.
+   */
+  permutations: optional(obj({ rows: arr(int), perms: arr(arr(arr(int))) })),
+  // Text datasets (a text model and a text column):
+  textColumn: optional(str),
+  /** Attribution method run on each sampled row (default occlusion). */
+  method: optional(literal(...ATTRIBUTION_METHODS)),
+  /** Rows to explain, sampled uniformly with `seed` (default 50). */
+  textRows: optional(int),
+  samples: optional(int),
+  baseline: optional(literal(...BASELINES)),
+  maxTokens: optional(int),
+  /** How many of the most influential rows to list (default 10). */
+  topRows: optional(int),
+});
+export type ImportanceParams = Checked<typeof importanceParams>;
+
+export const featureImportance = obj({
+  /** The model feature's name, or the group's name. */
+  name: str,
+  /** The dataset columns permuted together for it. */
+  columns: arr(str),
+  mean: num,
+  std: num,
+  /** One value per repeat (sklearn's importances[i]). */
+  values: numbers,
+});
+export type FeatureImportance = Checked<typeof featureImportance>;
+
+export const datasetUsage = obj({
+  path: str,
+  format: literal(...DATASET_FORMATS),
+  delimiter: nullable(str),
+  sizeBytes: int,
+  /** Data rows in the file. */
+  rowsInFile: int,
+  /** Rows kept after the row budget (reservoir) and dropped rows. */
+  rowsUsed: int,
+  /** Rows each permutation is scored on (max_samples). */
+  rowsScored: int,
+  sampled: bool,
+  droppedRows: int,
+  columns: arr(datasetColumn),
+  mapping: arr(featureMapping),
+  mappingBy: literal('name', 'order', 'explicit'),
+  target: nullable(str),
+  /** Class labels the target values were matched to (classifiers). */
+  labels: nullable(arr(str)),
+  imputation: literal(...IMPUTATIONS),
+  imputed: arr(obj({ column: str, count: int, value: num })),
+});
+export type DatasetUsage = Checked<typeof datasetUsage>;
+
+export const tokenImportance = obj({
+  token: str,
+  /** Occurrences among the explained rows, and rows it occurs in (frequency = rows / rows explained). */
+  count: int,
+  rows: int,
+  frequency: num,
+  meanAbs: num,
+  meanSigned: num,
+});
+export type TokenImportance = Checked<typeof tokenImportance>;
+
+export const textImportance = obj({
+  textColumn: str,
+  method: literal(...ATTRIBUTION_METHODS),
+  rowsExplained: int,
+  /** 1-based data rows explained, in file order. */
+  rows: arr(int),
+  overall: arr(tokenImportance),
+  perClass: arr(obj({ index: int, label: str, rows: int, tokens: arr(tokenImportance) })),
+  /** Rows with the highest influence (sum of |score|), highest first. */
+  topRows: arr(obj({ row: int, text: str, predicted: str, influence: num, tokens: arr(obj({ token: str, score: num })) })),
+  forwardPasses: int,
+});
+export type TextImportance = Checked<typeof textImportance>;
+
+export const importanceResult = obj({
+  model: modelInfo,
+  run: runInfo,
+  kind: literal('tabular', 'text'),
+  dataset: datasetUsage,
+  definition: literal(...IMPORTANCE_DEFINITIONS),
+  scoring: nullable(literal(...SCORINGS)),
+  /** The score on unpermuted rows (sklearn); for label-free, null. */
+  baselineScore: nullable(num),
+  repeats: int,
+  /** In model-feature (or group) order; empty for text datasets. */
+  features: arr(featureImportance),
+  text: nullable(textImportance),
+  /** Rows run through the model. */
+  forwardRows: int,
+  warnings: arr(str),
+});
+export type ImportanceResult = Checked<typeof importanceResult>;
+
+export const importancePlan = obj({
+  rows: int,
+  rowsExact: bool,
+  rowsScored: int,
+  features: int,
+  repeats: int,
+  /** Rows the model will run: rowsScored × (1 + features × repeats), or the text method's passes. */
+  forwardRows: int,
+});
+export type ImportancePlan = Checked<typeof importancePlan>;
+
+export const explainRowParams = obj({
+  model: modelRef,
+  data: datasetRef,
+  mapping: optional(arr(featureMapping)),
+  /** The 1-based data row to explain. */
+  row: int,
+  /** Background rows drawn from the dataset (default 100), with `seed`. */
+  background: optional(int),
+  /** KernelSHAP coalitions (default: exact when 2^features is small, else 2048). */
+  samples: optional(int),
+  seed: optional(int),
+  /** Class index explained (default: the predicted class); ignored for regressors. */
+  classIndex: optional(int),
+  imputation: optional(literal(...IMPUTATIONS)),
+});
+export type ExplainRowParams = Checked<typeof explainRowParams>;
+
+export const rowExplanation = obj({
+  model: modelInfo,
+  run: runInfo,
+  row: int,
+  features: arr(obj({ name: str, column: str, value: num, score: num })),
+  /** Expected model output over the background, and the row's output; scores sum to their difference. */
+  baseValue: num,
+  value: num,
+  target: obj({ index: nullable(int), label: nullable(str), output: literal('probability', 'value') }),
+  backgroundRows: int,
+  fit: obj({ exact: bool, evaluated: int, r2: nullable(num) }),
+  warnings: arr(str),
+});
+export type RowExplanation = Checked<typeof rowExplanation>;
 
 /** Every method: its params checker and result checker. Add a method here and both sides see it. */
 export const METHODS = {
@@ -332,6 +584,13 @@ export const METHODS = {
   explain: { params: explainParams, result: explainResult },
   /** Whether the model's attention can be read, without running it (the dashboard shows it). */
   attentionSupport: { params: describeParams, result: attentionSupportResult },
+  /** Columns, types, missing values and a suggested mapping to a model's features. */
+  describeDataset: { params: describeDatasetParams, result: datasetDescription },
+  /** Rows and forward passes an importance run will take, before running it. */
+  planImportance: { params: importanceParams, result: importancePlan },
+  importance: { params: importanceParams, result: importanceResult },
+  /** KernelSHAP for one tabular row against a background sample of the dataset. */
+  explainRow: { params: explainRowParams, result: rowExplanation },
 } as const;
 
 export type MethodName = keyof typeof METHODS;

@@ -46,7 +46,7 @@ function parseColor(css: string, under: RGB | null): RGB | null {
   return [Math.round(r * k + under[0] * (1 - k)), Math.round(g * k + under[1] * (1 - k)), Math.round(b * k + under[2] * (1 - k))];
 }
 
-function firstColor(names: readonly string[], under: RGB | null): RGB | null {
+export function firstColor(names: readonly string[], under: RGB | null): RGB | null {
   for (const n of names) {
     const c = parseColor(cssVar(n), under);
     if (c) return c;

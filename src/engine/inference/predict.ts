@@ -20,6 +20,7 @@ import { primaryOutput } from '../model/task';
 import type { EncodedText } from '../tokenize/textTokenizer';
 import { lengthBatches, MAX_TABULAR_BATCH, textBatchSize } from './batching';
 import { checkTextInputs, tabularFeeds, textFeeds } from './feeds';
+import { classProbabilities, tabularOutput } from './tabularOutputs';
 import { argmax, logSumExp, softmax, topK } from './math';
 
 export interface PredictOptions {
@@ -221,9 +222,9 @@ export async function predictRows(model: LoadedModel, rows: number[][], work: Wo
     const bad = r.findIndex((v) => !Number.isFinite(v));
     if (bad >= 0) throw new LoupeError('BAD_REQUEST', `Row ${i + 1}, feature ${model.info.featureNames?.[bad] ?? bad + 1}: ${r[bad]} is not a finite number.`, { file });
   });
-  const tensorOutputs = model.entry.outputs.filter((o) => o.type !== 'non-tensor');
-  const probOut = tensorOutputs.find((o) => /prob/i.test(o.name) && o.type.startsWith('float'));
-  const out = probOut ?? outputFor(model);
+  const read = tabularOutput(model);
+  if (read.kind === 'labels') throw new LoupeError('UNSUPPORTED', read.zipmapHint ?? `${path.basename(file)} gives only class labels; predictions need probabilities or logits.`, { file });
+  const out = read.spec;
   const classifier = model.info.task === 'tabular-classifier';
   const predictions: TabularPrediction[] = [];
   for (let start = 0; start < rows.length; start += MAX_TABULAR_BATCH) {
@@ -238,8 +239,7 @@ export async function predictRows(model: LoadedModel, rows: number[][], work: Wo
         predictions.push({ kind: 'tabular', row, outputs, labels: null, predicted: null, value: outputs[0]! });
         return;
       }
-      // Probabilities are used as they are; logits go through a softmax; a single column is P(class 1).
-      const probs = per === 1 ? [1 - outputs[0]!, outputs[0]!] : out === probOut ? outputs : softmax(outputs);
+      const probs = classProbabilities(outputs, read.kind);
       const labels = scored(model.info.labels, per === 1 ? probs : outputs, probs);
       predictions.push({ kind: 'tabular', row, outputs, labels, predicted: labels[argmax(probs)]!, value: null });
     });

@@ -10,6 +10,7 @@ import { computeAttention } from '../methods/attention';
 import { attribute, planAttribution, type AttributionRequest } from '../methods/attribution';
 import { findAttention } from '../model/attentionGraph';
 import { loadModel, type LoadedModel } from '../model/loadModel';
+import { importanceHandlers } from './importanceHandlers';
 import { ENGINE_VERSION, ONNXRUNTIME_VERSION, TOKENIZERS_VERSION } from '../versions';
 
 export const DEFAULT_SETTINGS: EngineSettings = { threads: 0, maxMemoryMB: 1024 };
@@ -122,6 +123,8 @@ export const handlers: Handlers = {
     const { maxTokens, layers, heads, hideSpecial } = params;
     return { model: model.info, run: runInfo('attention', { maxTokens, layers, heads, hideSpecial: hideSpecial ?? false }, model.info.sha256, 1, threads, null), ...result };
   },
+
+  ...importanceHandlers,
 };
 
 /** One engine request per method: the shared settings of an `explain` call. */
@@ -155,7 +158,7 @@ export function cacheDir(settings: EngineSettings): string {
   return settings.cacheDir ?? path.join(os.tmpdir(), 'loupe-cache');
 }
 
-function runInfo(method: string, parameters: Record<string, unknown>, modelSha256: string, batchSize: number, threads: number, seed: number | null): RunInfo {
+export function runInfo(method: string, parameters: Record<string, unknown>, modelSha256: string, batchSize: number, threads: number, seed: number | null): RunInfo {
   // JSON drops undefined values, so the recorded parameters are exactly what a rerun needs.
   const clean = JSON.parse(JSON.stringify(parameters)) as Record<string, unknown>;
   return {

@@ -148,15 +148,24 @@ export async function kernelShap(p: Problem, runner: Runner, samples: number, ex
   const rows = [rowOfMask(p, new Uint8Array(M), replacement), ...unique.map((m) => rowOfMask(p, m, replacement))];
   const f = await runner.values(rows, p.readout);
   const fEmpty = f[0]!;
-  const y = index.map((u) => f[u + 1]!);
-  const phi = M === 0 ? [] : M === 1 ? [p.fx - fEmpty] : constrainedShapleyFit(c.masks, y, c.weights, fEmpty, p.fx);
-  const sum = phi.reduce((a, b) => a + b, 0);
-  const yhat = c.masks.map((m) => m.reduce((s, z, k) => s + z * phi[k]!, fEmpty));
+  const fit = shapleyFit(M, c, index.map((u) => f[u + 1]!), fEmpty, p.fx);
   return {
-    values: phi,
+    values: fit.phi,
     positions: p.features,
     baselineValue: fEmpty,
-    completenessGap: sum - (p.fx - fEmpty),
-    fit: { intercept: fEmpty, r2: c.masks.length > 0 ? weightedR2(y, yhat, c.weights) : null, exact: c.exact, evaluated: rows.length, drawn: c.masks.length },
+    completenessGap: fit.completenessGap,
+    fit: { intercept: fEmpty, r2: fit.r2, exact: c.exact, evaluated: rows.length, drawn: c.masks.length },
   };
+}
+
+/**
+ * KernelSHAP's fit, shared by token and tabular callers: given M features, f on each coalition of `c` (y), on
+ * the empty one and on the full input, the Shapley values (constrained to sum to fx − fEmpty), the
+ * completeness gap and the surrogate's weighted R².
+ */
+export function shapleyFit(M: number, c: Coalitions, y: number[], fEmpty: number, fx: number): { phi: number[]; completenessGap: number; r2: number | null } {
+  const phi = M === 0 ? [] : M === 1 ? [fx - fEmpty] : constrainedShapleyFit(c.masks, y, c.weights, fEmpty, fx);
+  const sum = phi.reduce((a, b) => a + b, 0);
+  const yhat = c.masks.map((m) => m.reduce((s, z, k) => s + z * phi[k]!, fEmpty));
+  return { phi, completenessGap: sum - (fx - fEmpty), r2: c.masks.length > 0 ? weightedR2(y, yhat, c.weights) : null };
 }

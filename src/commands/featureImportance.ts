@@ -1,0 +1,300 @@
+// "Loupe: Feature Importance…": right-click a .csv or .jsonl file (or run it from the palette on
+// the active one, or pick one). It asks for the model, the target column (or none: label-free), the
+// definition and scoring (for a text model: the text column and the attribution method), and has
+// the user confirm which column feeds which model feature; the answers are remembered per dataset.
+// Then the engine computes permutation importance (progress with Cancel) and a panel beside the
+// dataset shows it (one per dataset file).
+//
+// Called with { uri, model, target?, definition?, scoring?, repeats?, seed?, maxSamples?,
+// imputation?, textColumn?, method?, noPrompt: true } it runs without the quick picks (the engine's suggested mapping) and
+// returns the engine's result (tests, other extensions).
+//
+// Internal commands for the integration tests (not in package.json): `loupe._importanceViewState`
+// reports what the view drew; `loupe._importanceExport` writes an export to a given file (never over
+// an existing one).
+
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { Commands } from '../commandIds';
+import { describeError, EngineClient } from '../engineClient';
+import { resolveModelArg } from '../modelCatalog';
+import type { ModelSelection } from '../modelSelection';
+import { bool, int, literal, nullable, num, obj, optional, str } from '../protocol/check';
+import { LoupeError } from '../protocol/errors';
+import { EXPORT_FORMATS, IMPORTANCE_VIEW_TYPE, importanceSelection, type ImportanceOrigin, type ImportanceProbe } from '../protocol/importanceViewProtocol';
+import { ATTRIBUTION_METHODS, IMPORTANCE_DEFINITIONS, IMPUTATIONS, SCORINGS, type DatasetDescription, type ImportanceParams, type ImportanceResult } from '../protocol/workerProtocol';
+import { ImportancePanel, type ImportancePanelHost } from '../views/importancePanel';
+import { confirmMapping, DatasetChoices, mappingStillFits, pickDefinition, pickImputation, pickModel, pickTarget, pickText, type Remembered } from './importancePicks';
+
+const DATASET_EXTENSIONS = ['.csv', '.jsonl', '.ndjson'];
+const DEFAULT_REPEATS = 5;
+const DEFAULT_SEED = 0;
+
+const isCancel = (e: unknown): boolean => e instanceof LoupeError && e.code === 'CANCELLED';
+
+function labelOf(uri: vscode.Uri): string {
+  return vscode.workspace.asRelativePath(uri);
+}
+
+/** "<file>: <problem>", unless the engine's message already names the file. */
+function aboutFile(file: string, message: string): string {
+  return message.includes(path.basename(file)) ? message : `${file}: ${message}`;
+}
+
+const presetArgs = obj({
+  uri: str,
+  model: str,
+  target: optional(nullable(str)),
+  definition: optional(literal(...IMPORTANCE_DEFINITIONS)),
+  scoring: optional(literal(...SCORINGS)),
+  repeats: optional(int),
+  seed: optional(int),
+  maxSamples: optional(num),
+  imputation: optional(literal(...IMPUTATIONS)),
+  /** Text datasets: the text column (default: the engine's guess) and the attribution method. */
+  textColumn: optional(str),
+  method: optional(literal(...ATTRIBUTION_METHODS)),
+  noPrompt: literal(true),
+});
+
+const probeArgs = obj({ source: optional(str), select: optional(importanceSelection), png: optional(bool), timeoutMs: optional(int) });
+const exportArgs = obj({ source: optional(str), format: literal(...EXPORT_FORMATS), uri: str });
+
+export type ImportanceViewState = Omit<ImportanceProbe, 'png'> & { pngBase64?: string; viewColumn?: number; source: string; title: string };
+
+export function registerFeatureImportance(context: vscode.ExtensionContext, engine: EngineClient, models: ModelSelection): vscode.Disposable {
+  const choices = new DatasetChoices(context.workspaceState);
+
+  const paramsOf = (o: ImportanceOrigin): ImportanceParams => ({
+    model: { path: o.modelPath },
+    data: { path: vscode.Uri.parse(o.source).fsPath },
+    mapping: o.mapping.length > 0 ? o.mapping : undefined,
+    target: o.target,
+    definition: o.definition,
+    ...(o.scoring !== null ? { scoring: o.scoring } : {}),
+    repeats: o.repeats,
+    seed: o.seed,
+    ...(o.maxSamples !== null ? { maxSamples: o.maxSamples } : {}),
+    imputation: o.imputation,
+    ...(o.textColumn !== null ? { textColumn: o.textColumn } : {}),
+    ...(o.method !== null ? { method: o.method } : {}),
+  });
+
+  const compute = async (panel: ImportancePanel): Promise<ImportanceResult | undefined> => {
+    panel.running?.cancel();
+    const cts = new vscode.CancellationTokenSource();
+    panel.running = cts;
+    const { label, model } = panel.origin;
+    panel.showBusy(`Computing the feature importance of ${label} for ${model}…`);
+    try {
+      const result = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Loupe: feature importance of ${path.basename(label)} (${model})`, cancellable: true },
+        async (progress, token) => {
+          const sub = token.onCancellationRequested(() => cts.cancel());
+          let reported = 0;
+          try {
+            return await engine.request('importance', paramsOf(panel.origin), cts.token, (done, total) => {
+              const pct = total > 0 ? (100 * done) / total : 0;
+              progress.report({ increment: pct - reported, message: total > 0 ? `${done.toLocaleString('en-US')} / ${total.toLocaleString('en-US')} rows through the model` : undefined });
+              reported = pct;
+            });
+          } finally {
+            sub.dispose();
+          }
+        },
+      );
+      if (panel.running !== cts || panel.isDisposed) return undefined;
+      panel.showResult(result);
+      return result;
+    } catch (e) {
+      if (panel.running !== cts || panel.isDisposed) return undefined;
+      if (isCancel(e)) {
+        panel.showError('Cancelled. Run again to compute the feature importance.');
+        return undefined;
+      }
+      const message = aboutFile(label, describeError(e));
+      engine.log.error(`Feature importance of ${label} with ${model}: ${message}`);
+      panel.showError(message);
+      void vscode.window.showErrorMessage(`Loupe: no feature importance for ${label}: ${message}`, 'Show Log').then((choice) => {
+        if (choice === 'Show Log') engine.log.show();
+      });
+      return undefined;
+    } finally {
+      if (panel.running === cts) panel.running = null;
+      cts.dispose();
+    }
+  };
+
+  /** KernelSHAP for one data row, with the panel's model, mapping, imputation and seed. */
+  const explainRow = async (panel: ImportancePanel, row: number): Promise<void> => {
+    const o = panel.origin;
+    const mapping = o.mapping.length > 0 ? o.mapping : panel.result?.dataset.mapping;
+    panel.postRow({ type: 'rowBusy', row, message: `Explaining row ${row} of ${o.label} with KernelSHAP…` });
+    try {
+      const result = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Loupe: explaining row ${row} of ${path.basename(o.label)} (${o.model})`, cancellable: true },
+        (_progress, token) =>
+          engine.request(
+            'explainRow',
+            { model: { path: o.modelPath }, data: { path: vscode.Uri.parse(o.source).fsPath }, ...(mapping ? { mapping } : {}), row, seed: o.seed, imputation: o.imputation },
+            token,
+          ),
+      );
+      panel.postRow({ type: 'rowResult', row, result });
+    } catch (e) {
+      const message = isCancel(e) ? 'Cancelled.' : aboutFile(o.label, describeError(e));
+      if (!isCancel(e)) engine.log.error(`Row ${row} of ${o.label}: ${message}`);
+      panel.postRow({ type: 'rowError', row, message });
+    }
+  };
+
+  const host: ImportancePanelHost = { rerun: async (panel) => void (await compute(panel)), explainRow, log: engine.log };
+
+  const describe = (dataset: vscode.Uri, modelPath: string): Thenable<DatasetDescription> =>
+    vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Loupe: reading ${labelOf(dataset)}`, cancellable: true }, (_p, token) =>
+      engine.request('describeDataset', { data: { path: dataset.fsPath }, model: { path: modelPath } }, token),
+    );
+
+  /** The questions, in order; undefined when the user dismissed one. */
+  const ask = async (dataset: vscode.Uri): Promise<ImportanceOrigin | undefined> => {
+    const name = path.basename(dataset.fsPath);
+    const last = choices.get(dataset);
+    const modelPath = await pickModel(name, last?.modelPath, models.current());
+    if (!modelPath) return undefined;
+    const desc = await describe(dataset, modelPath);
+    const info = await engine.request('describe', { model: { path: modelPath } });
+    const same = last?.modelPath === modelPath ? last : undefined;
+    let chosen: Remembered;
+    if (info.task === 'text-classifier') {
+      const t = await pickText(name, desc, same);
+      if (!t) return undefined;
+      chosen = { modelPath, target: null, definition: 'label-free', scoring: null, mapping: [], textColumn: t.textColumn, method: t.method };
+    } else {
+      const target = await pickTarget(name, desc, same?.target);
+      if (target === undefined) return undefined;
+      const def = await pickDefinition(name, info.task, target, same);
+      if (!def) return undefined;
+      // A remembered mapping is reused while it still fits the file and the model; else the user confirms one.
+      const mapping = same && mappingStillFits(same.mapping, desc) && !same.mapping.some((m) => m.column === target) ? same.mapping : await confirmMapping(name, desc, [target]);
+      if (!mapping) return undefined;
+      const imputation = await pickImputation(name, desc, mapping.map((m) => m.column), same?.imputation);
+      if (!imputation) return undefined;
+      chosen = { modelPath, target, definition: def.definition, scoring: def.scoring, mapping, textColumn: null, method: null, imputation };
+    }
+    await choices.set(dataset, chosen);
+    return originOf(dataset, chosen, { imputation: chosen.imputation });
+  };
+
+  const originOf = (dataset: vscode.Uri, c: Remembered, extra: { repeats?: number; seed?: number; maxSamples?: number; imputation?: ImportanceOrigin['imputation'] }): ImportanceOrigin => ({
+    source: dataset.toString(),
+    label: labelOf(dataset),
+    range: null,
+    model: path.basename(c.modelPath),
+    modelPath: c.modelPath,
+    target: c.target,
+    definition: c.definition,
+    scoring: c.scoring,
+    mapping: c.mapping,
+    textColumn: c.textColumn,
+    method: c.method,
+    imputation: extra.imputation ?? 'none',
+    repeats: extra.repeats ?? DEFAULT_REPEATS,
+    seed: extra.seed ?? DEFAULT_SEED,
+    maxSamples: extra.maxSamples ?? null,
+  });
+
+  const open = async (dataset: vscode.Uri, origin: ImportanceOrigin): Promise<ImportanceResult | undefined> => {
+    // The panel goes beside the dataset: show the file first when no editor has it.
+    if (!vscode.window.visibleTextEditors.some((e) => e.document.uri.toString() === dataset.toString())) {
+      await vscode.window.showTextDocument(dataset, { preview: true, preserveFocus: true, viewColumn: vscode.ViewColumn.One }).then(undefined, () => undefined);
+    }
+    const panel = ImportancePanel.show(context.extensionUri, origin, host);
+    return compute(panel);
+  };
+
+  /** The dataset a command invocation is about: the explorer's file, the active editor's, or one picked. */
+  const datasetFrom = async (arg: unknown): Promise<vscode.Uri | undefined> => {
+    if (arg instanceof vscode.Uri) return arg;
+    const active = vscode.window.activeTextEditor?.document.uri;
+    if (active && DATASET_EXTENSIONS.includes(path.extname(active.fsPath).toLowerCase())) return active;
+    const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'Datasets (CSV, JSONL)': ['csv', 'jsonl', 'ndjson'] }, title: 'Loupe: the dataset to rank features on' });
+    return picked?.[0];
+  };
+
+  const viewState = async (raw: unknown): Promise<ImportanceViewState> => {
+    const args = probeArgs(raw ?? {}, 'args');
+    const panel = ImportancePanel.find(args.source);
+    if (!panel) throw new Error(args.source ? `no feature importance view for ${args.source}` : 'no feature importance view is open');
+    const until = Date.now() + (args.timeoutMs ?? 60_000);
+    for (;;) {
+      const p = await panel.probe(undefined, false, Math.max(1000, until - Date.now()));
+      const settled = !panel.running && (p.status === 'error' || (p.status === 'drawn' && p.generation === panel.generation));
+      if (settled || Date.now() > until) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const { png, ...rest } = await panel.probe(args.select, args.png === true, Math.max(1000, until - Date.now()));
+    return { ...rest, source: panel.origin.source, title: panel.panel.title, viewColumn: panel.panel.viewColumn, ...(png ? { pngBase64: Buffer.from(png).toString('base64') } : {}) };
+  };
+
+  const exportTo = async (raw: unknown): Promise<string> => {
+    const args = exportArgs(raw, 'args');
+    const panel = ImportancePanel.find(args.source);
+    if (!panel) throw new Error('no feature importance view is open');
+    const target = vscode.Uri.parse(args.uri);
+    await panel.write(args.format, target, undefined, { replace: false });
+    return target.toString();
+  };
+
+  context.subscriptions.push(
+    vscode.window.registerWebviewPanelSerializer(IMPORTANCE_VIEW_TYPE, {
+      deserializeWebviewPanel: async (panel, state) => ImportancePanel.revive(panel, context.extensionUri, state, host),
+    }),
+    vscode.commands.registerCommand(Commands.importanceViewState, viewState),
+    vscode.commands.registerCommand(Commands.importanceExport, exportTo),
+  );
+
+  return vscode.commands.registerCommand(Commands.featureImportance, async (arg?: unknown): Promise<ImportanceResult | undefined> => {
+    if (typeof arg === 'object' && arg !== null && !(arg instanceof vscode.Uri) && (arg as { noPrompt?: unknown }).noPrompt === true) {
+      let preset;
+      try {
+        preset = presetArgs(arg, 'args');
+      } catch (e) {
+        void vscode.window.showErrorMessage(`Loupe: invalid feature importance arguments: ${describeError(e)}`);
+        return undefined;
+      }
+      const dataset = vscode.Uri.parse(preset.uri);
+      const base = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd();
+      const modelPath = resolveModelArg(preset.model, base);
+      const target = preset.target ?? null;
+      const chosen: Remembered = {
+        modelPath,
+        target,
+        definition: preset.definition ?? (target === null ? 'label-free' : 'sklearn'),
+        scoring: preset.scoring ?? null,
+        mapping: [],
+        textColumn: preset.textColumn ?? null,
+        method: preset.method ?? null,
+      };
+      return open(dataset, originOf(dataset, chosen, preset));
+    }
+    const dataset = await datasetFrom(arg);
+    if (!dataset) return undefined;
+    const ext = path.extname(dataset.fsPath).toLowerCase();
+    if (!DATASET_EXTENSIONS.includes(ext)) {
+      void vscode.window.showErrorMessage(`Loupe: ${labelOf(dataset)} is not a CSV or JSONL file (expected ${DATASET_EXTENSIONS.join(', ')}).`);
+      return undefined;
+    }
+    let origin: ImportanceOrigin | undefined;
+    try {
+      origin = await ask(dataset);
+    } catch (e) {
+      if (isCancel(e)) return undefined;
+      const message = aboutFile(labelOf(dataset), describeError(e));
+      engine.log.error(`Feature importance of ${labelOf(dataset)}: ${message}`);
+      void vscode.window.showErrorMessage(`Loupe: ${message}`);
+      return undefined;
+    }
+    if (!origin) return undefined;
+    return open(dataset, origin);
+  });
+}

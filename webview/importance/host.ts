@@ -1,0 +1,22 @@
+// The importance webview's only way to talk to the host: typed messages from the shared protocol module.
+
+import type { ImportanceOrigin, SortKey, ViewToHost } from '../../src/protocol/importanceViewProtocol';
+import type { RowExplanation } from '../../src/protocol/workerProtocol';
+
+/** What the webview keeps across reloads (VS Code hands it to the panel serializer too). */
+export interface SavedState {
+  origin: ImportanceOrigin;
+  ui: { sort: SortKey; descending: boolean };
+  /** The last row explanation drawn, shown again after a reload while the model is the same. */
+  row?: RowExplanation | null;
+}
+
+interface VsCodeApi {
+  postMessage(message: ViewToHost): void;
+  getState(): unknown;
+  setState(state: SavedState): void;
+}
+
+declare function acquireVsCodeApi(): VsCodeApi;
+
+export const host: VsCodeApi = acquireVsCodeApi();
