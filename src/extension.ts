@@ -51,7 +51,10 @@ export function activate(context: vscode.ExtensionContext): LoupeApi {
         return;
       }
       const uri = vscode.Uri.parse(run.source);
-      if (run.kind === 'explanation') await vscode.commands.executeCommand(Commands.explain, { uri, methods: run.methods, noPrompt: true, ...(run.modelPath ? { model: run.modelPath } : {}) });
+      if (run.kind === 'importance') {
+        if (!run.importance) throw new Error('that run did not record its settings; run Feature Importance again');
+        await vscode.commands.executeCommand(Commands.featureImportance, { origin: run.importance, noPrompt: true });
+      } else if (run.kind === 'explanation') await vscode.commands.executeCommand(Commands.explain, { uri, methods: run.methods, noPrompt: true, ...(run.modelPath ? { model: run.modelPath } : {}) });
       else await vscode.commands.executeCommand(Commands.showAttention, uri);
     },
   });
@@ -75,7 +78,7 @@ export function activate(context: vscode.ExtensionContext): LoupeApi {
     vscode.commands.registerCommand(Commands.showLog, () => client.log.show()),
     onDidShowResult((panel) => {
       const r = panel.record();
-      if (r) void recent.add({ kind: panel.kind, source: panel.origin.source, label: panel.origin.label, model: r.model, modelPath: r.modelPath, methods: r.methods, summary: r.summary });
+      if (r) void recent.add({ kind: panel.kind, source: panel.origin.source, label: panel.origin.label, model: r.model, modelPath: r.modelPath, methods: r.methods, summary: r.summary, ...(r.importance ? { importance: r.importance } : {}) });
     }),
     // The open result panels follow the current model and the settings that change their numbers.
     models.onDidChange(() => refreshPanels(client)),

@@ -7,11 +7,12 @@
 //
 // Called with { uri, model, target?, definition?, scoring?, repeats?, seed?, maxSamples?,
 // imputation?, textColumn?, method?, noPrompt: true } it runs without the quick picks (the engine's suggested mapping) and
-// returns the engine's result (tests, other extensions).
+// returns the engine's result (tests, other extensions); with { origin, noPrompt: true } it runs a
+// recorded run again exactly (the dashboard's recent runs).
 //
 // Internal commands for the integration tests (not in package.json): `loupe._importanceViewState`
-// reports what the view drew; `loupe._importanceExport` writes an export to a given file (never over
-// an existing one).
+// reports what the view drew; `loupe._importanceExport` writes the chart's PNG to a given file (never
+// over an existing one); the other exports are every result panel's (`loupe._exportResultTo`).
 
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -20,17 +21,15 @@ import { describeError, EngineClient } from '../engineClient';
 import { resolveModelArg } from '../modelCatalog';
 import type { ModelSelection } from '../modelSelection';
 import { bool, int, literal, nullable, num, obj, optional, str } from '../protocol/check';
-import { LoupeError } from '../protocol/errors';
-import { EXPORT_FORMATS, IMPORTANCE_VIEW_TYPE, importanceSelection, type ImportanceOrigin, type ImportanceProbe } from '../protocol/importanceViewProtocol';
+import { IMPORTANCE_VIEW_TYPE, importanceOrigin, importanceSelection, type ImportanceOrigin, type ImportanceProbe } from '../protocol/importanceViewProtocol';
 import { ATTRIBUTION_METHODS, IMPORTANCE_DEFINITIONS, IMPUTATIONS, SCORINGS, type DatasetDescription, type ImportanceParams, type ImportanceResult } from '../protocol/workerProtocol';
 import { ImportancePanel, type ImportancePanelHost } from '../views/importancePanel';
+import { isCancel, runInPanel } from './panelRun';
 import { confirmMapping, DatasetChoices, mappingStillFits, pickDefinition, pickImputation, pickModel, pickTarget, pickText, type Remembered } from './importancePicks';
 
 const DATASET_EXTENSIONS = ['.csv', '.jsonl', '.ndjson'];
 const DEFAULT_REPEATS = 5;
 const DEFAULT_SEED = 0;
-
-const isCancel = (e: unknown): boolean => e instanceof LoupeError && e.code === 'CANCELLED';
 
 function labelOf(uri: vscode.Uri): string {
   return vscode.workspace.asRelativePath(uri);
@@ -57,8 +56,11 @@ const presetArgs = obj({
   noPrompt: literal(true),
 });
 
+/** A run again exactly as recorded (a recent run of the dashboard). */
+const originArgs = obj({ origin: importanceOrigin, noPrompt: literal(true) });
+
 const probeArgs = obj({ source: optional(str), select: optional(importanceSelection), png: optional(bool), timeoutMs: optional(int) });
-const exportArgs = obj({ source: optional(str), format: literal(...EXPORT_FORMATS), uri: str });
+const exportPngArgs = obj({ source: optional(str), uri: str });
 
 export type ImportanceViewState = Omit<ImportanceProbe, 'png'> & { pngBase64?: string; viewColumn?: number; source: string; title: string };
 
@@ -80,49 +82,18 @@ export function registerFeatureImportance(context: vscode.ExtensionContext, engi
     ...(o.method !== null ? { method: o.method } : {}),
   });
 
-  const compute = async (panel: ImportancePanel): Promise<ImportanceResult | undefined> => {
-    panel.running?.cancel();
-    const cts = new vscode.CancellationTokenSource();
-    panel.running = cts;
+  const compute = (panel: ImportancePanel): Promise<ImportanceResult | undefined> => {
     const { label, model } = panel.origin;
-    panel.showBusy(`Computing the feature importance of ${label} for ${model}…`);
-    try {
-      const result = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Loupe: feature importance of ${path.basename(label)} (${model})`, cancellable: true },
-        async (progress, token) => {
-          const sub = token.onCancellationRequested(() => cts.cancel());
-          let reported = 0;
-          try {
-            return await engine.request('importance', paramsOf(panel.origin), cts.token, (done, total) => {
-              const pct = total > 0 ? (100 * done) / total : 0;
-              progress.report({ increment: pct - reported, message: total > 0 ? `${done.toLocaleString('en-US')} / ${total.toLocaleString('en-US')} rows through the model` : undefined });
-              reported = pct;
-            });
-          } finally {
-            sub.dispose();
-          }
-        },
-      );
-      if (panel.running !== cts || panel.isDisposed) return undefined;
-      panel.showResult(result);
-      return result;
-    } catch (e) {
-      if (panel.running !== cts || panel.isDisposed) return undefined;
-      if (isCancel(e)) {
-        panel.showError('Cancelled. Run again to compute the feature importance.');
-        return undefined;
-      }
-      const message = aboutFile(label, describeError(e));
-      engine.log.error(`Feature importance of ${label} with ${model}: ${message}`);
-      panel.showError(message);
-      void vscode.window.showErrorMessage(`Loupe: no feature importance for ${label}: ${message}`, 'Show Log').then((choice) => {
-        if (choice === 'Show Log') engine.log.show();
-      });
-      return undefined;
-    } finally {
-      if (panel.running === cts) panel.running = null;
-      cts.dispose();
-    }
+    return runInPanel(engine, panel, {
+      model,
+      busy: `Computing the feature importance of ${label} for ${model}…`,
+      title: `Loupe: feature importance of ${path.basename(label)} (${model})`,
+      noun: 'feature importance',
+      cancelled: 'Cancelled. Run again to compute the feature importance.',
+      request: (token, onProgress) => engine.request('importance', paramsOf(panel.origin), token, onProgress),
+      progressMessage: (done, total) => (total > 0 ? `${done.toLocaleString('en-US')} / ${total.toLocaleString('en-US')} rows through the model` : undefined),
+      errorMessage: (message) => aboutFile(label, message),
+    });
   };
 
   /** KernelSHAP for one data row, with the panel's model, mapping, imputation and seed. */
@@ -236,12 +207,15 @@ export function registerFeatureImportance(context: vscode.ExtensionContext, engi
     return { ...rest, source: panel.origin.source, title: panel.panel.title, viewColumn: panel.panel.viewColumn, ...(png ? { pngBase64: Buffer.from(png).toString('base64') } : {}) };
   };
 
-  const exportTo = async (raw: unknown): Promise<string> => {
-    const args = exportArgs(raw, 'args');
+  /** The chart as the view draws it, as a PNG (HTML, JSON and CSV go through `loupe._exportResultTo`). */
+  const exportPng = async (raw: unknown): Promise<string> => {
+    const args = exportPngArgs(raw, 'args');
     const panel = ImportancePanel.find(args.source);
-    if (!panel) throw new Error('no feature importance view is open');
+    if (!panel?.hasResult) throw new Error('no feature importance view with a result is open');
+    const { png } = await panel.probe(undefined, true);
+    if (!png) throw new Error('the view did not send a PNG image');
     const target = vscode.Uri.parse(args.uri);
-    await panel.write(args.format, target, undefined, { replace: false });
+    await panel.writePng(target, png, { replace: false });
     return target.toString();
   };
 
@@ -250,10 +224,20 @@ export function registerFeatureImportance(context: vscode.ExtensionContext, engi
       deserializeWebviewPanel: async (panel, state) => ImportancePanel.revive(panel, context.extensionUri, state, host),
     }),
     vscode.commands.registerCommand(Commands.importanceViewState, viewState),
-    vscode.commands.registerCommand(Commands.importanceExport, exportTo),
+    vscode.commands.registerCommand(Commands.importanceExport, exportPng),
   );
 
   return vscode.commands.registerCommand(Commands.featureImportance, async (arg?: unknown): Promise<ImportanceResult | undefined> => {
+    if (typeof arg === 'object' && arg !== null && 'origin' in arg) {
+      let origin: ImportanceOrigin;
+      try {
+        origin = originArgs(arg, 'args').origin;
+      } catch (e) {
+        void vscode.window.showErrorMessage(`Loupe: invalid feature importance arguments: ${describeError(e)}`);
+        return undefined;
+      }
+      return open(vscode.Uri.parse(origin.source), origin);
+    }
     if (typeof arg === 'object' && arg !== null && !(arg instanceof vscode.Uri) && (arg as { noPrompt?: unknown }).noPrompt === true) {
       let preset;
       try {

@@ -1,7 +1,7 @@
 // One computation for a result panel: cancels the panel's previous one, shows "busy" in the panel and
 // a progress notification with Cancel, then the result, or the error (in the panel, the log and a
 // notification with "Show Log"). A run superseded by a newer one, or whose panel was closed, ends
-// silently. Shared by the attention and explanation commands.
+// silently. Shared by the attention, explanation and feature importance commands.
 
 import * as vscode from 'vscode';
 import { describeError, type EngineClient } from '../engineClient';
@@ -32,6 +32,8 @@ export interface PanelRunSpec<R> {
   request(token: vscode.CancellationToken, onProgress: (done: number, total: number) => void): Promise<R>;
   /** The progress message for `done` of `total` (default: none). */
   progressMessage?(done: number, total: number): string | undefined;
+  /** The error as the panel and the notification say it (default: "<source>: <message>"). */
+  errorMessage?(message: string): string;
   /** After the panel shows the result. */
   shown?(result: R): void;
 }
@@ -71,8 +73,9 @@ export async function runInPanel<R>(engine: EngineClient, panel: RunnablePanel<R
     }
     const message = describeError(e);
     engine.log.error(`${spec.noun[0]!.toUpperCase()}${spec.noun.slice(1)} of ${spec.model} on ${label}: ${message}`);
-    panel.showError(`${label}: ${message}`);
-    void vscode.window.showErrorMessage(`Loupe: no ${spec.noun} for ${label}: ${message}`, 'Show Log').then((choice) => {
+    const said = spec.errorMessage?.(message) ?? `${label}: ${message}`;
+    panel.showError(said);
+    void vscode.window.showErrorMessage(`Loupe: no ${spec.noun} for ${said}`, 'Show Log').then((choice) => {
       if (choice === 'Show Log') engine.log.show();
     });
     return undefined;

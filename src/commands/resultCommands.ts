@@ -1,6 +1,7 @@
 // The commands around the result panels: Explain Prompt (the whole file), Explain Selection,
 // Compare Methods (every perturbation method on the prompt, into the explanation panel's methods
-// table), Export Result (HTML, JSON or CSV of the panel looked at last) and Open Dashboard.
+// table), Export Result (HTML, JSON or CSV of the result panel looked at last: explanation,
+// attention or feature importance) and Open Dashboard.
 // They go through "Loupe: Explain" (src/commands/explain.ts) for the computation itself.
 
 import * as vscode from 'vscode';
@@ -19,10 +20,10 @@ const WALKTHROUGH_PROMPT = 'Congratulations! You have won a free cruise. Reply n
 const FORMAT_ITEMS: (vscode.QuickPickItem & { format: ExportFormatName })[] = [
   { label: 'HTML report', description: 'self-contained, opens offline', detail: 'The rendering as drawn, the provenance and the data', format: 'html' },
   { label: 'JSON', description: 'scores and provenance', detail: "The scores with the model's hash, the method, its parameters, the seed and the versions", format: 'json' },
-  { label: 'CSV', description: 'a table', detail: 'One row per token (explanation) or per query and key (attention)', format: 'csv' },
+  { label: 'CSV', description: 'a table', detail: 'One row per token (explanation), per query and key (attention) or per feature (feature importance)', format: 'csv' },
 ];
 
-const exportToArgs = obj({ kind: optional(literal('attention', 'explanation')), source: optional(str), format: literal(...EXPORT_FORMATS), path: str, replace: optional(bool) });
+const exportToArgs = obj({ kind: optional(literal('attention', 'explanation', 'importance')), source: optional(str), format: literal(...EXPORT_FORMATS), path: str, replace: optional(bool) });
 
 function uriOf(arg: unknown): vscode.Uri | undefined {
   if (arg instanceof vscode.Uri) return arg;
@@ -66,7 +67,7 @@ export function registerResultCommands(): vscode.Disposable {
       const withResult = openResultPanels().filter((p) => p.hasResult && !p.isDisposed);
       if (!panel?.hasResult) {
         if (withResult.length === 0) {
-          void vscode.window.showInformationMessage('Loupe: there is no result to export yet. Explain a prompt or show its attention first.');
+          void vscode.window.showInformationMessage('Loupe: there is no result to export yet. Explain a prompt, show its attention or rank a dataset\'s features first.');
           return undefined;
         }
         const pick = await vscode.window.showQuickPick(

@@ -4,7 +4,8 @@
 // host → view: state (everything the view shows, sent whole on every change), probe (tests)
 // view → host: ready, selectModel, browseModel, openRun, clearRuns, openSettings, run, probeResult
 
-import { arr, bool, CheckError, int, literal, nullable, obj, str, type Checked } from './check';
+import { arr, bool, CheckError, int, literal, nullable, obj, optional, str, type Checked } from './check';
+import { importanceOrigin } from './importanceViewProtocol';
 import { ATTRIBUTION_METHODS, attentionSupportResult, BASELINES, modelInfo } from './workerProtocol';
 
 export const DASHBOARD_VIEW_ID = 'loupe.dashboard';
@@ -57,7 +58,7 @@ export type Budgets = Checked<typeof budgets>;
 
 export const recentRun = obj({
   id: str,
-  kind: literal('attention', 'explanation'),
+  kind: literal('attention', 'explanation', 'importance'),
   /** The source file (URI) and its short name. */
   source: str,
   label: str,
@@ -68,6 +69,8 @@ export const recentRun = obj({
   at: str,
   /** A one-line outcome ("spam 98.1% · Occlusion, KernelSHAP"). */
   summary: str,
+  /** A feature importance run's settings (target, mapping, repeats, seed…): what reopening it runs again. */
+  importance: optional(importanceOrigin),
 });
 export type RecentRun = Checked<typeof recentRun>;
 

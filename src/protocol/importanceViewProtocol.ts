@@ -1,16 +1,14 @@
 // The protocol between the extension host and the feature-importance webview. Both sides import it;
 // each checks what arrives with the checkers below. The view draws the engine's importance result
 // as it is (no second copy of its shape): this module adds only the panel's origin, the test probe
-// and the export request (the chart's PNG travels back as a Uint8Array).
+// and the PNG export (the chart the view drew travels back as a Uint8Array); the HTML, JSON and CSV
+// exports are the common ones of every result panel (src/protocol/sourceView.ts).
 
 import { arr, bool, CheckError, int, literal, nullable, num, obj, optional, str, type Checked, type Checker } from './check';
-import { bytes, charRange, type SourceViewHostToView } from './sourceView';
+import { bytes, charRange, exportFormat, type ExportFormatName, type SourceViewHostToView } from './sourceView';
 import { ATTRIBUTION_METHODS, featureMapping, IMPORTANCE_DEFINITIONS, IMPUTATIONS, importanceResult, rowExplanation, SCORINGS, type ImportanceResult, type RowExplanation } from './workerProtocol';
 
 export const IMPORTANCE_VIEW_TYPE = 'loupe.importance';
-
-export const EXPORT_FORMATS = ['csv', 'json', 'png'] as const;
-export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 /** The run a panel shows: enough to compute it again after a reload without asking anything. */
 export const importanceOrigin = obj({
@@ -96,7 +94,8 @@ export type HostToView = SourceViewHostToView<ImportanceOrigin, ImportanceResult
 export type ViewToHost =
   | { type: 'ready' }
   | { type: 'rerun' }
-  | { type: 'export'; format: ExportFormat; png?: Uint8Array }
+  | { type: 'export'; format: ExportFormatName }
+  | { type: 'exportPng'; png: Uint8Array }
   | { type: 'explainRow'; row: number }
   | { type: 'probeResult'; id: number; probe: ImportanceProbe };
 
@@ -135,17 +134,16 @@ export function checkHostToView(v: unknown): HostToView {
 }
 
 export function checkViewToHost(v: unknown): ViewToHost {
-  const { type } = obj({ type: literal('ready', 'rerun', 'export', 'explainRow', 'probeResult') })(v, 'message');
+  const { type } = obj({ type: literal('ready', 'rerun', 'export', 'exportPng', 'explainRow', 'probeResult') })(v, 'message');
   const r = v as Record<string, unknown>;
   switch (type) {
     case 'ready':
     case 'rerun':
       return { type };
-    case 'export': {
-      const format = literal(...EXPORT_FORMATS)(r.format, 'format');
-      if (format !== 'png') return { type, format };
-      return { type, format, png: bytes(r.png, 'png') };
-    }
+    case 'export':
+      return { type, format: exportFormat(r.format, 'format') };
+    case 'exportPng':
+      return { type, png: bytes(r.png, 'png') };
     case 'explainRow':
       return { type, row: dataRow(r.row, 'row') };
     case 'probeResult':

@@ -4,7 +4,6 @@
 // to a place the user picked (a file that exists is replaced only when the user says so). It
 // survives a reload through a WebviewPanelSerializer: the webview's saved origin says what to recompute.
 
-import * as os from 'node:os';
 import * as vscode from 'vscode';
 import {
   ATTENTION_VIEW_TYPE,
@@ -18,7 +17,6 @@ import {
 import type { ExportFormatName, SourceViewCommonToHost } from '../protocol/sourceView';
 import type { AttentionResult } from '../protocol/workerProtocol';
 import { attentionCsv, attentionHtml, attentionJson } from './export/attentionFormats';
-import { askExportTarget, exportUriBeside, writeAtomic } from './export/writeFile';
 import { PanelRegistry, SourcePanel, type ResultRecord } from './sourcePanel';
 
 export interface AttentionPanelHost {
@@ -67,7 +65,7 @@ export class AttentionPanel extends SourcePanel<ViewOrigin, AttentionResult, Vie
         this.rerun().catch((e: unknown) => this.host.log.error(String(e)));
         return;
       case 'exportPng':
-        this.exportPng(message.png, message.name).catch((e: unknown) => this.reportExportError('PNG', e));
+        void this.exportPngInteractive(message.png, `attention.${message.name}`, 'attention heatmap');
         return;
       case 'exportJson':
         void this.exportInteractive('json');
@@ -85,26 +83,6 @@ export class AttentionPanel extends SourcePanel<ViewOrigin, AttentionResult, Vie
       case 'html':
         return attentionHtml(r, this.origin, png, exportedAt);
     }
-  }
-
-  private reportExportError(kind: string, e: unknown): void {
-    const message = e instanceof Error ? e.message : String(e);
-    this.host.log.error(`Export of the attention ${kind} failed: ${message}`);
-    void vscode.window.showErrorMessage(`Loupe: the attention ${kind} of ${this.origin.label} could not be saved: ${message}`);
-  }
-
-  private async exportPng(png: Uint8Array, part: string): Promise<void> {
-    const target = await askExportTarget(exportUriBeside(this.source, `attention.${part}`, 'png', os.homedir()), { ext: 'png', filter: 'PNG image' }, 'Export the attention heatmap as PNG');
-    if (!target) return;
-    await this.writePng(target, png);
-    void vscode.window.showInformationMessage(`Loupe: saved the heatmap to ${vscode.workspace.asRelativePath(target)}.`);
-  }
-
-  /** Writes the PNG the webview drew (checked to be one) to `target`, atomically. */
-  async writePng(target: vscode.Uri, png: Uint8Array): Promise<void> {
-    const signature = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-    if (png.length < 8 || signature.some((b, i) => png[i] !== b)) throw new Error('the view did not send a PNG image');
-    await writeAtomic(target, [png]);
   }
 
   /** Writes the result as JSON (tokens, layers, heads, every map, the model's hash and the run) to `target`, atomically. */

@@ -10,8 +10,9 @@ import * as os from 'node:os';
 import * as vscode from 'vscode';
 import { revealSourceRange } from '../editorSource';
 import type { Checker } from '../protocol/check';
+import type { ImportanceOrigin } from '../protocol/importanceViewProtocol';
 import type { ExportFormatName, SourceViewCommonToHost, SourceViewHostToView } from '../protocol/sourceView';
-import { askExportTarget, exportUriBeside, writeAtomic } from './export/writeFile';
+import { askExportTarget, exportUriBeside, isPng, writeAtomic } from './export/writeFile';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 
 export interface SourceOrigin {
@@ -20,11 +21,14 @@ export interface SourceOrigin {
   range: { start: number; end: number } | null;
 }
 
+/** The kinds of result panel, as recent runs and exports name them. */
+export type ResultKind = 'attention' | 'explanation' | 'importance';
+
 export interface PanelKind<V> {
   /** The webview bundle in dist/webview. */
   bundle: string;
-  /** The kind, as recent runs and exports name it ('attention', 'explanation'). */
-  id: 'attention' | 'explanation';
+  /** The kind, as recent runs and exports name it. */
+  id: ResultKind;
   /** Title prefix ("Attention", "Explanation"). */
   title: string;
   /** For messages ("attention", "explanation"). */
@@ -37,7 +41,7 @@ const EXPORT_FILTERS: Record<ExportFormatName, string> = { html: 'HTML report', 
 
 /** Any source-bound panel, as the dashboard, the Export Result command and the model-change refresh see it. */
 export interface AnyResultPanel {
-  readonly kind: 'attention' | 'explanation';
+  readonly kind: ResultKind;
   readonly panel: vscode.WebviewPanel;
   readonly origin: SourceOrigin;
   readonly isDisposed: boolean;
@@ -56,6 +60,8 @@ export interface ResultRecord {
   modelPath: string;
   methods: ('occlusion' | 'lime' | 'kernelshap' | 'ig' | 'gradxinput')[];
   summary: string;
+  /** The whole run's settings, when the source alone does not say how to run it again (feature importance). */
+  importance?: ImportanceOrigin;
 }
 
 /** Every open result panel, most recently active last; and a signal when one shows a result. */
@@ -108,7 +114,7 @@ export abstract class SourcePanel<O extends SourceOrigin, R, S, P extends { png?
     );
   }
 
-  get kind(): 'attention' | 'explanation' {
+  get kind(): ResultKind {
     return this.kindOf.id;
   }
 
@@ -160,6 +166,26 @@ export abstract class SourcePanel<O extends SourceOrigin, R, S, P extends { png?
     }
     void vscode.window.showInformationMessage(`Loupe: saved the ${this.kindOf.noun} to ${vscode.workspace.asRelativePath(target)}.`);
     return target;
+  }
+
+  /** Writes a PNG the webview drew (checked to be one) to `target`, atomically. */
+  async writePng(target: vscode.Uri, png: Uint8Array, options: { replace?: boolean } = {}): Promise<void> {
+    if (!isPng(png)) throw new Error('the view did not send a PNG image');
+    await writeAtomic(target, [png], options);
+  }
+
+  /** The PNG export of a view that offers one: asks where (`<stem>.<part>.png` beside the source), then writes. */
+  protected async exportPngInteractive(png: Uint8Array, part: string, what: string): Promise<void> {
+    try {
+      const target = await askExportTarget(exportUriBeside(this.source, part, 'png', os.homedir()), { ext: 'png', filter: 'PNG image' }, `Export the ${what} as PNG`);
+      if (!target) return;
+      await this.writePng(target, png);
+      void vscode.window.showInformationMessage(`Loupe: saved the ${what} to ${vscode.workspace.asRelativePath(target)}.`);
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      this.log.error(`Export of the ${what} PNG of ${this.origin.label}: ${message}`);
+      void vscode.window.showErrorMessage(`Loupe: the ${what} PNG of ${this.origin.label} could not be saved: ${message}`);
+    }
   }
 
   get source(): vscode.Uri {

@@ -1,4 +1,4 @@
-// The importance view's protocol checkers (both directions) and the host's CSV/JSON exports. The
+// The importance view's protocol checkers (both directions) and the host's CSV/JSON/HTML exports. The
 // model description is the engine's own (the bundled tabular model); the importance numbers are
 // written out here, as the checkers and exports see any result.
 
@@ -8,7 +8,8 @@ import { before, describe, test } from 'node:test';
 import { CheckError } from '../../src/protocol/check';
 import { checkHostToView, checkViewToHost, type ImportanceOrigin } from '../../src/protocol/importanceViewProtocol';
 import type { ImportanceResult, ModelInfo } from '../../src/protocol/workerProtocol';
-import { csvField, importanceCsv, importanceJson } from '../../src/views/importanceExport';
+import { csvField } from '../../src/views/export/formats';
+import { importanceCsv, importanceHtml, importanceJson } from '../../src/views/export/importanceFormats';
 import { engine, MODELS } from '../helpers';
 
 const origin: ImportanceOrigin = {
@@ -98,9 +99,12 @@ describe('importance view protocol', () => {
     assert.deepEqual(checkViewToHost({ type: 'ready' }), { type: 'ready' });
     assert.deepEqual(checkViewToHost({ type: 'export', format: 'csv' }), { type: 'export', format: 'csv' });
     const png = new Uint8Array([137, 80, 78, 71]);
-    const m = checkViewToHost({ type: 'export', format: 'png', png });
-    assert.ok(m.type === 'export' && m.png === png);
-    assert.throws(() => checkViewToHost({ type: 'export', format: 'png' }), (e: unknown) => e instanceof CheckError && e.where === 'png');
+    assert.deepEqual(checkViewToHost({ type: 'export', format: 'html' }), { type: 'export', format: 'html' });
+    const m = checkViewToHost({ type: 'exportPng', png });
+    assert.ok(m.type === 'exportPng' && m.png === png);
+    assert.throws(() => checkViewToHost({ type: 'exportPng' }), (e: unknown) => e instanceof CheckError && e.where === 'png');
+    // PNG is the view's own message (it carries the drawing), not a format of the common export.
+    assert.throws(() => checkViewToHost({ type: 'export', format: 'png', png }), (e: unknown) => e instanceof CheckError && e.where === 'format');
     assert.throws(() => checkViewToHost({ type: 'export', format: 'xlsx' }), (e: unknown) => e instanceof CheckError && e.where === 'format');
     const probe = { status: 'drawn', message: '', generation: 1, barOrder: ['b', 'a'], barLengths: [120, 6], errorBars: 2, tableOrder: ['b', 'a'], sort: 'rank', descending: false, summaryColumns: 31, rowStatus: 'none', row: null, rowBars: [], rowScores: [], rowMessage: '', notices: [] };
     assert.equal(checkViewToHost({ type: 'probeResult', id: 3, probe }).type, 'probeResult');
@@ -132,7 +136,7 @@ describe('importance view protocol', () => {
   });
 
   test('CSV export: largest mean first, RFC 4180 quoting, one column per repeat', () => {
-    const csv = importanceCsv(result);
+    const csv = [...importanceCsv(result)].join('');
     const lines = csv.split('\r\n');
     assert.equal(lines[0], 'rank,feature,columns,importance_mean,importance_std,repeat_1,repeat_2,repeat_3');
     assert.equal(lines[1], '1,"b, ""quoted""",b1;b2,0.2,0.05,0.25,0.2,0.15');
@@ -145,7 +149,7 @@ describe('importance view protocol', () => {
   });
 
   test('JSON export: the model hash, the run and the ranked features', () => {
-    const j = JSON.parse(importanceJson(result, origin.source, '2026-01-01T00:00:00.000Z')) as Record<string, unknown>;
+    const j = JSON.parse([...importanceJson(result, origin, '2026-01-01T00:00:00.000Z')].join('')) as Record<string, unknown>;
     assert.equal(j.format, 'loupe-importance');
     assert.equal((j.model as { sha256: string }).sha256, model.sha256);
     assert.deepEqual(
@@ -153,5 +157,28 @@ describe('importance view protocol', () => {
       ['b, "quoted"', 'a', 'c'],
     );
     assert.equal((j.run as { seed: number }).seed, 0);
+    assert.equal(j.source, origin.source);
+    // The settings asked for (what the panel recomputes from), besides what the engine did.
+    const settings = j.settings as ImportanceOrigin;
+    assert.equal(settings.repeats, origin.repeats);
+    assert.equal(settings.seed, origin.seed);
+    assert.deepEqual(settings.mapping, origin.mapping);
+  });
+
+  test('HTML export: self-contained, with the chart as drawn, the ranking in order and the JSON embedded', () => {
+    const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]);
+    const html = [...importanceHtml(result, origin, png, '2026-01-01T00:00:00.000Z')].join('');
+    assert.match(html, /^<!DOCTYPE html>/);
+    assert.match(html, /default-src 'none'/);
+    assert.ok(html.includes(`data:image/png;base64,${Buffer.from(png).toString('base64')}`), 'the chart PNG is embedded');
+    assert.ok(!/<script(?! type="application\/json")/.test(html), 'no script runs in the report');
+    assert.ok(!/(src|href)="https?:/.test(html), 'nothing is fetched');
+    const order = ['b, &quot;quoted&quot;', '<td>a</td>', '<td>c</td>'].map((x) => html.indexOf(x));
+    assert.ok(order.every((i) => i > 0) && order[0]! < order[1]! && order[1]! < order[2]!, `ranking order in the table: ${order.join(', ')}`);
+    assert.ok(html.includes(model.sha256), "the model's hash");
+    const data = JSON.parse(/<script type="application\/json" id="loupe-data">(.*?)<\/script>/s.exec(html)![1]!) as { features: { name: string }[]; run: { seed: number } };
+    assert.deepEqual(data.features.map((f) => f.name), ['b, "quoted"', 'a', 'c']);
+    const without = [...importanceHtml(result, origin, undefined, '2026-01-01T00:00:00.000Z')].join('');
+    assert.ok(!without.includes('data:image/png') && without.includes('could not be read'), 'no chart: said so');
   });
 });

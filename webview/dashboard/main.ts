@@ -35,6 +35,7 @@ function shape(t: TensorSpec): string {
   return `${t.name} ${t.type}[${t.shape.join(', ')}]`;
 }
 
+const KIND_TITLES: Record<DashboardState['recent'][number]['kind'], string> = { attention: 'Attention', explanation: 'Explanation', importance: 'Feature importance' };
 const SOURCE_LABEL = { bundled: 'bundled', configured: 'loupe.models', workspace: 'workspace' } as const;
 
 function section(title: string, id: string): HTMLElement {
@@ -158,8 +159,8 @@ function draw(s: DashboardState): void {
       const open = el('button', 'dash-run');
       open.type = 'button';
       open.dataset.focusKey = `run-${r.id}`;
-      open.append(el('span', 'dash-run-title', `${r.kind === 'explanation' ? 'Explanation' : 'Attention'} · ${r.label}`), el('span', 'muted', `${r.model} · ${r.summary} · ${new Date(r.at).toLocaleString()}`));
-      open.title = `Reopen the ${r.kind} of ${r.label}`;
+      open.append(el('span', 'dash-run-title', `${KIND_TITLES[r.kind]} · ${r.label}`), el('span', 'muted', `${r.model} · ${r.summary} · ${new Date(r.at).toLocaleString()}`));
+      open.title = `Reopen the ${r.kind === 'importance' ? 'feature importance' : r.kind} of ${r.label}`;
       open.addEventListener('click', () => host.postMessage({ type: 'openRun', id: r.id }));
       li.append(open);
       list.append(li);

@@ -1,7 +1,8 @@
 // The feature-importance view: for one dataset, a horizontal bar chart of each feature's permutation
 // importance (mean over the repeats, whiskers ± one standard deviation), a sortable table, a summary
 // of the dataset as read (rows used, columns, types, missing values) and the run's settings, with
-// export to CSV, JSON (written by the host from the result) and PNG (the chart, drawn here).
+// export to HTML, JSON and CSV (written by the host from the result; the HTML report carries the
+// chart as drawn here) and PNG (the chart, drawn here).
 
 import { checkHostToView, importanceOrigin, SORT_KEYS, type HostToView, type ImportanceOrigin, type ImportanceProbe, type SortKey } from '../../src/protocol/importanceViewProtocol';
 import { rowExplanation, type DatasetColumn, type ImportanceResult, type RowExplanation } from '../../src/protocol/workerProtocol';
@@ -122,8 +123,9 @@ class ImportanceView {
     actions.setAttribute('role', 'toolbar');
     actions.setAttribute('aria-label', 'Export and rerun');
     actions.append(
-      button('Export CSV', () => host.postMessage({ type: 'export', format: 'csv' })),
+      button('Export HTML', () => host.postMessage({ type: 'export', format: 'html' })),
       button('Export JSON', () => host.postMessage({ type: 'export', format: 'json' })),
+      button('Export CSV', () => host.postMessage({ type: 'export', format: 'csv' })),
       button('Export PNG', () => void this.exportPng()),
       button('Run again', () => host.postMessage({ type: 'rerun' })),
     );
@@ -252,7 +254,7 @@ class ImportanceView {
 
   private async exportPng(): Promise<void> {
     const png = await this.chart.png();
-    if (png) host.postMessage({ type: 'export', format: 'png', png });
+    if (png) host.postMessage({ type: 'exportPng', png });
     else announce('The chart could not be drawn as a PNG.');
   }
 

@@ -2,9 +2,10 @@
 // sample CSV (copied into the workspace), run without its quick picks (the test-only `noPrompt`),
 // opens a panel beside the dataset whose chart lays out its bars in the engine's ranking (read from
 // the bars' pixel positions through the internal command `loupe._importanceViewState`), with a
-// whisker per bar with a standard deviation, a sortable table and the dataset summary. Exports are
-// written through `loupe._importanceExport` (never over an existing file). A dataset with a bad cell
-// gets an error naming the file, the row and the column.
+// whisker per bar with a standard deviation, a sortable table and the dataset summary. Exports go
+// through every result panel's writer: HTML, JSON and CSV through `loupe._exportResultTo` (what
+// "Loupe: Export Result" writes), the chart's PNG through `loupe._importanceExport`; never over an
+// existing file. A dataset with a bad cell gets an error naming the file, the row and the column.
 //
 // The chart is saved as a PNG artifact: $LOUPE_TEST_ARTIFACTS/importance.png, else
 // /tmp/loupe-artifacts/importance.png.
@@ -18,7 +19,8 @@ const EXTENSION_ID = 'loupe-dev.loupe';
 const VIEW_TYPE = 'loupe.importance';
 const COMMAND = 'loupe.featureImportance';
 const STATE = 'loupe._importanceViewState';
-const EXPORT = 'loupe._importanceExport';
+const EXPORT_PNG = 'loupe._importanceExport';
+const EXPORT = 'loupe._exportResultTo';
 
 /** What `loupe._importanceViewState` returns (see src/commands/featureImportance.ts). */
 interface ViewState {
@@ -111,7 +113,7 @@ suite('Feature importance view (loupe.featureImportance)', function () {
     assert.ok(ext.test('.csv') && ext.test('.jsonl'), `the menu's when clause must match .csv and .jsonl: ${when}`);
     assert.ok(!ext.test('.txt') && !ext.test('.csvx'), `the menu's when clause must not match .txt: ${when}`);
     assert.ok(pkg.activationEvents.includes('onWebviewPanel:loupe.importance'));
-    assert.ok(!pkg.contributes.commands.some((c) => c.command === STATE || c.command === EXPORT), 'the internal test commands must not be contributed');
+    assert.ok(!pkg.contributes.commands.some((c) => c.command === STATE || c.command === EXPORT || c.command === EXPORT_PNG), 'the internal test commands must not be contributed');
   });
 
   test('sample.csv: the panel opens beside the dataset, and the chart lays its bars out in the engine\'s ranking', async () => {
@@ -183,34 +185,77 @@ suite('Feature importance view (loupe.featureImportance)', function () {
     assert.deepStrictEqual((await viewState({ source: src })).barOrder, ranking(result), 'the importance chart is unchanged');
   });
 
-  test('exports: CSV, JSON and PNG are written, and an existing file is never replaced without asking', async () => {
+  test('exports: HTML, CSV, JSON and PNG are written, and an existing file is never replaced without asking', async () => {
     const src = dataset.toString();
     const csv = vscode.Uri.joinPath(folder, 'exports', 'sample.importance.csv');
     const json = vscode.Uri.joinPath(folder, 'exports', 'sample.importance.json');
+    const html = vscode.Uri.joinPath(folder, 'exports', 'sample.importance.html');
     const png = vscode.Uri.joinPath(folder, 'exports', 'sample.importance.png');
     await vscode.workspace.fs.createDirectory(vscode.Uri.joinPath(folder, 'exports'));
-    for (const u of [csv, json, png]) await Promise.resolve(vscode.workspace.fs.delete(u)).catch(() => undefined);
-    await vscode.commands.executeCommand(EXPORT, { source: src, format: 'csv', uri: csv.toString() });
+    for (const u of [csv, json, html, png]) await Promise.resolve(vscode.workspace.fs.delete(u)).catch(() => undefined);
+    await vscode.commands.executeCommand(EXPORT, { kind: 'importance', source: src, format: 'csv', path: csv.fsPath });
     const lines = Buffer.from(await vscode.workspace.fs.readFile(csv)).toString('utf8').trim().split(/\r\n/);
     assert.strictEqual(lines.length, 31);
     assert.ok(lines[0]!.startsWith('rank,feature,columns,importance_mean,importance_std,repeat_1'), lines[0]);
     const top = ranking(result)[0]!;
     assert.ok(lines[1]!.startsWith(`1,${top},`), `first CSV row ${lines[1]} should be ${top}`);
 
-    await vscode.commands.executeCommand(EXPORT, { source: src, format: 'json', uri: json.toString() });
-    const j = JSON.parse(Buffer.from(await vscode.workspace.fs.readFile(json)).toString('utf8')) as { model: { sha256: string }; run: { seed: number }; features: { name: string }[] };
+    await vscode.commands.executeCommand(EXPORT, { kind: 'importance', source: src, format: 'json', path: json.fsPath });
+    const j = JSON.parse(Buffer.from(await vscode.workspace.fs.readFile(json)).toString('utf8')) as {
+      model: { sha256: string };
+      run: { seed: number; method: string; parameters: unknown; engineVersion: string; onnxruntimeVersion: string };
+      settings: { seed: number; repeats: number; target: string | null };
+      features: { name: string }[];
+    };
     assert.strictEqual(j.model.sha256, result.model.sha256);
     assert.strictEqual(j.features[0]!.name, top);
+    assert.deepStrictEqual(j.run, result.run, 'the run: method, parameters, seed and versions');
+    assert.strictEqual(j.settings.target, 'diagnosis');
+    assert.strictEqual(j.settings.repeats, result.repeats);
 
-    await vscode.commands.executeCommand(EXPORT, { source: src, format: 'png', uri: png.toString() });
+    // HTML: self-contained, with the chart as the view drew it and the ranking in order.
+    await vscode.commands.executeCommand(EXPORT, { kind: 'importance', source: src, format: 'html', path: html.fsPath });
+    const page = Buffer.from(await vscode.workspace.fs.readFile(html)).toString('utf8');
+    assert.match(page, /^<!DOCTYPE html>/);
+    const img = /src="data:image\/png;base64,([A-Za-z0-9+/=]+)"/.exec(page);
+    assert.ok(img, 'the report embeds the chart as drawn');
+    assert.ok(Buffer.from(img[1]!, 'base64').subarray(0, 8).equals(PNG_SIGNATURE), 'the embedded chart is a PNG');
+    assert.ok(!/(src|href)="https?:/.test(page), 'the report fetches nothing');
+    assert.ok(page.includes(result.model.sha256), "the report carries the model's hash");
+    const at = ranking(result).slice(0, 3).map((n) => page.indexOf(`<td>${n}</td>`));
+    assert.ok(at.every((i) => i > 0) && at[0]! < at[1]! && at[1]! < at[2]!, `the report's table in the ranking's order: ${at.join(', ')}`);
+
+    await vscode.commands.executeCommand(EXPORT_PNG, { source: src, uri: png.toString() });
     assert.ok(Buffer.from(await vscode.workspace.fs.readFile(png)).subarray(0, 8).equals(PNG_SIGNATURE));
 
-    // Again over the CSV: refused, and the file is left as it was.
+    // Again over the CSV (and the PNG): refused, and the files are left as they were.
     const before = Buffer.from(await vscode.workspace.fs.readFile(csv));
-    await assert.rejects(Promise.resolve(vscode.commands.executeCommand(EXPORT, { source: src, format: 'json', uri: csv.toString() })), /already exists/);
+    await assert.rejects(Promise.resolve(vscode.commands.executeCommand(EXPORT, { kind: 'importance', source: src, format: 'json', path: csv.fsPath })), /already exists/);
     assert.ok(Buffer.from(await vscode.workspace.fs.readFile(csv)).equals(before), 'the existing file was changed');
+    const pngBefore = Buffer.from(await vscode.workspace.fs.readFile(png));
+    await assert.rejects(Promise.resolve(vscode.commands.executeCommand(EXPORT_PNG, { source: src, uri: png.toString() })), /already exists/);
+    assert.ok(Buffer.from(await vscode.workspace.fs.readFile(png)).equals(pngBefore), 'the existing PNG was changed');
     const leftovers = (await vscode.workspace.fs.readDirectory(vscode.Uri.joinPath(folder, 'exports'))).map(([n]) => n).filter((n) => n.endsWith('.tmp'));
     assert.deepStrictEqual(leftovers, [], 'temporary files left behind');
+  });
+
+  test("the run is listed in the dashboard's recent runs, and clicking it reopens the panel with the same ranking", async () => {
+    type Dash = { state: { recent: { id: string; kind: string; source: string; model: string; summary: string; importance?: { seed: number; repeats: number; target: string | null } }[] }; drawn: { recent: string[] } };
+    const a = await vscode.commands.executeCommand<Dash>('loupe._dashboardState', {});
+    const run = a.state.recent.find((r) => r.kind === 'importance' && r.source === dataset.toString());
+    assert.ok(run, `no feature importance run of sample.csv listed: ${JSON.stringify(a.state.recent).slice(0, 400)}`);
+    assert.ok(a.drawn.recent.includes('Feature importance · sample.csv'), JSON.stringify(a.drawn.recent));
+    assert.strictEqual(run.model, 'breast-cancer');
+    assert.match(run.summary, new RegExp(`top ${ranking(result)[0]}`));
+    assert.deepStrictEqual([run.importance?.seed, run.importance?.repeats, run.importance?.target], [0, 5, 'diagnosis'], 'the run records its settings');
+
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await until('the importance tab to close', async () => importanceTabs(), (t) => t.length === 0);
+    await vscode.commands.executeCommand('loupe._dashboardState', { openRun: run.id });
+    await until('the importance tab to reopen', async () => importanceTabs(), (t) => t.length === 1);
+    const s = await viewState({ source: dataset.toString() });
+    assert.strictEqual(s.status, 'drawn', s.message);
+    assert.deepStrictEqual(s.barOrder, ranking(result), 'the reopened run draws the same ranking (same seed)');
   });
 
   test('the same data as JSONL: its own panel, and the same ranking as the CSV', async () => {
