@@ -4,7 +4,8 @@
 // canvas exposes their top-to-bottom order) and the table rows must follow the engine's ranking,
 // which this test gets independently from the CLI (`loupe importance --json`) on the same file with
 // the same settings. The table sorts from the keyboard; the chart re-reads its colours when the
-// theme changes. Screenshots: <shotsDir>/importance.png and importance-high-contrast.png.
+// theme changes; the Export HTML button writes a report with the chart as drawn through the save dialog.
+// Screenshots: <shotsDir>/importance.png and importance-high-contrast.png.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -229,6 +230,31 @@ suite('Feature importance through the workbench UI', function () {
       await wb.setWorkspaceSettings({});
     }
   });
+  test('the panel\'s Export HTML button: the save dialog opens beside the dataset, and the report holds the chart as drawn and the ranking', async function () {
+    this.timeout(180_000);
+    const { wb } = ui;
+    await ensurePanel();
+    const target = path.join(ui.workspace, 'sample.importance.html');
+    fs.rmSync(target, { force: true });
+    const { frame } = await wb.webview(TITLE, { timeout: 10_000 });
+    const shown = (await panelState(frame)).bars;
+    await frame.locator(':is(vscode-button, button)', { hasText: /^\s*Export HTML\s*$/ }).first().click();
+    // The save dialog (VS Code's own, in a quick input here) opens at the default place beside the dataset.
+    const input = wb.quickInput().locator('.quick-input-box input').first();
+    await waitFor('the save dialog at sample.importance.html', () => input.inputValue().catch(() => ''), { accept: (v) => v.endsWith('sample.importance.html'), timeout: 30_000 });
+    await wb.page.keyboard.press('Enter');
+    await waitFor('the HTML export to be written', () => fs.existsSync(target), { timeout: 60_000 });
+    const page = fs.readFileSync(target, 'utf8');
+    assert.match(page, /^<!DOCTYPE html>/);
+    const img = /src="data:image\/png;base64,([A-Za-z0-9+/=]+)"/.exec(page);
+    assert.ok(img, 'the report embeds the chart as drawn');
+    assert.deepEqual([...Buffer.from(img[1], 'base64').subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], 'the embedded chart is a PNG');
+    const at = shown.slice(0, 3).map((n) => page.indexOf(`<td>${n}</td>`));
+    assert.ok(at.every((i) => i > 0) && at[0] < at[1] && at[1] < at[2], `the report's ranking follows the chart: ${at.join(', ')}`);
+    assert.ok(!fs.readdirSync(ui.workspace).some((n) => n.endsWith('.tmp')), 'no temporary file left behind');
+    fs.rmSync(target, { force: true });
+  });
+
   test('a reload of the window restores the panel and computes it again with the same settings (no question asked)', async function () {
     this.timeout(180_000);
     const { wb } = ui;
