@@ -263,7 +263,7 @@ async function predict(engine: WorkerSupervisor, args: Args, cwd: string, signal
   let result: PredictResult;
   const common = { signal, timeoutMs };
   if (info.task === 'tabular-classifier' || info.task === 'tabular-regressor') {
-    const rows = file !== undefined ? readNumericCsv(path.resolve(cwd, file), info.featureNames) : parseRowsText(text!);
+    const rows = file !== undefined ? await readNumericCsv(path.resolve(cwd, file), info.featureNames) : parseRowsText(text!);
     result = await engine.request('predict', { model, rows }, common);
   } else {
     const input = textFrom(args, cwd);

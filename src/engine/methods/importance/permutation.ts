@@ -123,6 +123,13 @@ export async function permutationImportance(runner: TabularRunner, spec: Permuta
 
   const features: FeatureImportance[] = [];
   const permuted = new Float64Array(m * C);
+  // Each batch runs on a view of Xs with the group's columns swapped in place for their permuted
+  // values and swapped back after the run: the rows are never copied, only the permuted columns.
+  const Xt = runner.buffer(m);
+  for (let i = 0; i < m; i++) for (let k = 0; k < W; k++) Xt[k * m + i] = Xs[i * W + k]!;
+  const widest = Math.max(1, ...spec.groups.map((g) => g.indices.length));
+  const incoming = new Float64Array(B);
+  const saved = new Float64Array(B * widest);
   for (let g = 0; g < spec.groups.length; g++) {
     const group = spec.groups[g]!;
     const values: number[] = [];
@@ -132,9 +139,24 @@ export async function permutationImportance(runner: TabularRunner, spec: Permuta
       for (let start = 0; start < m; start += B) {
         work.token.throwIfCancelled();
         const n = Math.min(B, m - start);
-        batch.set(Xs.subarray(start * W, (start + n) * W));
-        for (const k of group.indices) for (let i = 0; i < n; i++) batch[i * W + k] = Xs[perm[start + i]! * W + k]!;
-        const out = await runner.run(batch, n);
+        const view = Xs.subarray(start * W, (start + n) * W);
+        group.indices.forEach((k, j) => {
+          // Gathered from the column-major copy: random reads within one column stay in cache.
+          const col = k * m;
+          for (let i = 0; i < n; i++) incoming[i] = Xt[col + perm[start + i]!]!;
+          for (let i = 0; i < n; i++) {
+            saved[j * B + i] = view[i * W + k]!;
+            view[i * W + k] = incoming[i]!;
+          }
+        });
+        let out: Float64Array;
+        try {
+          out = await runner.run(view, n);
+        } finally {
+          group.indices.forEach((k, j) => {
+            for (let i = 0; i < n; i++) view[i * W + k] = saved[j * B + i]!;
+          });
+        }
         if (spec.definition === 'label-free') {
           const o = start * C;
           for (let j = 0; j < n * C; j++) squared += (base[o + j]! - out[j]!) ** 2;
