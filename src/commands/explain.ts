@@ -34,6 +34,7 @@ const METHOD_LABELS: Record<AttributionMethod, string> = {
   kernelshap: 'KernelSHAP',
   ig: 'Integrated Gradients',
   gradxinput: 'Gradient × Input',
+  saliency: 'Saliency',
 };
 
 export interface ExplainArgs {

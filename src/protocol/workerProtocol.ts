@@ -226,7 +226,7 @@ export const attentionResult = obj({
 });
 export type AttentionResult = Checked<typeof attentionResult>;
 
-export const ATTRIBUTION_METHODS = ['occlusion', 'lime', 'kernelshap', 'ig', 'gradxinput'] as const;
+export const ATTRIBUTION_METHODS = ['occlusion', 'lime', 'kernelshap', 'ig', 'gradxinput', 'saliency'] as const;
 export const BASELINES = ['pad', 'mask', 'unk', 'zero', 'delete'] as const;
 const outputKind = literal('logit', 'probability', 'logprob');
 
@@ -257,6 +257,8 @@ export const explainParams = obj({
   rule: optional(literal('gausslegendre', 'riemann_trapezoid', 'riemann_left', 'riemann_right', 'riemann_middle')),
   window: optional(int),
   seed: optional(int),
+  /** Gradient methods: exact gradients of the ONNX graph, finite differences, or auto (exact when possible). */
+  gradients: optional(literal('auto', 'exact', 'finite-differences')),
   maxTokens: optional(int),
   faithfulness: optional(bool),
   words: optional(bool),

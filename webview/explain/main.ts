@@ -29,6 +29,7 @@ const METHOD_LABELS: Record<AttributionMethod, string> = {
   kernelshap: 'KernelSHAP',
   ig: 'Integrated Gradients',
   gradxinput: 'Gradient × Input',
+  saliency: 'Saliency',
 };
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {

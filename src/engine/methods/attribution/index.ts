@@ -15,6 +15,9 @@ import { argmax } from '../../inference/math';
 import type { Work } from '../../inference/predict';
 import type { LoadedModel } from '../../model/loadModel';
 import { faithfulness, faithfulnessOptions, faithfulnessPasses } from './faithfulness';
+import { exactGradientPasses, exactGradientTimesInput, exactIntegratedGradients, exactSaliency } from './exactGradients';
+import { gradientSupport } from './gradientModel';
+import { gradientRunner } from './gradientRunner';
 import { DEFAULT_FD_STEP, gradientTimesInput, gradXInputPasses, igPasses, integratedGradients } from './gradients';
 import { kernelShap, kernelShapPasses } from './kernelShap';
 import { lime, limeOptions, limePasses } from './lime';
@@ -30,8 +33,11 @@ import {
   AttributionParameters,
   AttributionRequest,
   AttributionResult,
+  AttributionMethod,
   AttributionStep,
   BASELINES,
+  GRADIENT_MODES,
+  GradientMode,
   ResolvedTarget,
   TargetRequest,
 } from './types';
@@ -40,7 +46,24 @@ import { aggregateWords } from './words';
 export * from './types';
 export type { RunEnv } from './runner';
 
-const GRADIENT_METHODS = new Set(['ig', 'gradxinput']);
+const GRADIENT_METHODS = new Set(['ig', 'gradxinput', 'saliency']);
+/** Methods that need the whole gradient, which finite differences cannot give at a sensible cost. */
+const EXACT_ONLY = new Set(['saliency']);
+
+/** How a gradient method gets ∇f: exact when the graph can be differentiated (or required), else finite differences. */
+function resolveGradients(model: LoadedModel, method: AttributionMethod, mode: GradientMode): { gradients: 'exact' | 'finite-differences'; fallback: string | null } {
+  const file = model.info.onnxFile;
+  if (!GRADIENT_MODES.includes(mode)) throw bad(`Unknown gradients mode "${String(mode)}" (one of ${GRADIENT_MODES.join(', ')}).`);
+  if (mode === 'finite-differences') {
+    if (EXACT_ONLY.has(method)) throw bad(`${method} needs exact gradients; finite differences give only directional derivatives.`);
+    return { gradients: 'finite-differences', fallback: null };
+  }
+  const support = gradientSupport(model);
+  if (support.ok) return { gradients: 'exact', fallback: null };
+  const why = `${path.basename(file)} has operators Loupe cannot differentiate on the path to the output: ${support.ops.join(', ')}`;
+  if (mode === 'exact' || EXACT_ONLY.has(method)) throw new LoupeError('UNSUPPORTED', `${why}. ${EXACT_ONLY.has(method) ? `${method} needs exact gradients; use ig or gradxinput (finite differences) instead.` : 'Use gradients "auto" or "finite-differences".'}`, { file });
+  return { gradients: 'finite-differences', fallback: why };
+}
 const bad = (message: string, file?: string): LoupeError => new LoupeError('BAD_REQUEST', message, { file });
 
 function intIn(name: string, v: number, lo: number, hi: number): number {
@@ -73,7 +96,7 @@ export function resolveParameters(model: LoadedModel, req: AttributionRequest): 
   if (!BASELINES.includes(baseline)) throw bad(`Unknown baseline "${String(baseline)}" (one of ${BASELINES.join(', ')}).`);
   if (!gradient && baseline === 'zero') throw bad(`The zero baseline is an embedding: ${req.method} replaces token ids (pad, mask, unk) or deletes them.`);
   if (req.method === 'ig' && baseline === 'delete') throw bad('Integrated Gradients needs a baseline of the same length: zero, pad, mask or unk, not delete.');
-  if (req.method === 'gradxinput' && baseline === 'zero') throw bad('Gradient × Input has no baseline; the baseline only says how faithfulness removes tokens (pad, mask, unk or delete).');
+  if ((req.method === 'gradxinput' || req.method === 'saliency') && baseline === 'zero') throw bad('Gradient × Input has no baseline; the baseline only says how faithfulness removes tokens (pad, mask, unk or delete).');
   if (baseline !== 'zero') replacementId(baseline, tokens, file);
 
   const uses = {
@@ -84,13 +107,16 @@ export function resolveParameters(model: LoadedModel, req: AttributionRequest): 
   const rule = req.rule ?? 'gausslegendre';
   if (!IG_RULES.includes(rule)) throw bad(`Unknown integration rule "${String(rule)}" (one of ${IG_RULES.join(', ')}).`);
   const steps = uses.steps ? intIn('steps', req.steps ?? 50, rule === 'gausslegendre' ? 1 : 2, 1000) : null;
-  const fdStep = gradient ? (req.fdStep ?? DEFAULT_FD_STEP) : null;
+  const grad = gradient ? resolveGradients(model, req.method, req.gradients ?? 'auto') : null;
+  const fdStep = grad?.gradients === 'finite-differences' ? (req.fdStep ?? DEFAULT_FD_STEP) : null;
   if (fdStep !== null && !(fdStep > 0 && fdStep < 0.5)) throw bad(`fdStep must be between 0 and 0.5, not ${fdStep}.`);
   if (req.lime?.kernelWidth !== undefined && !(req.lime.kernelWidth > 0)) throw bad(`lime.kernelWidth must be > 0, not ${req.lime.kernelWidth}.`);
   const lo = req.method === 'lime' ? limeOptions(req.lime) : null;
   if (lo && lo.regressor !== 'linear' && !(lo.alpha > 0)) throw bad(`lime.alpha must be > 0, not ${lo.alpha}.`);
   return {
     method: req.method,
+    gradients: grad?.gradients ?? null,
+    gradientFallback: grad?.fallback ?? null,
     baseline,
     keepSpecialInBaseline: req.method === 'ig' ? (req.keepSpecialInBaseline ?? true) : null,
     samples: uses.samples ? intIn('samples', req.samples ?? 500, 2, 100_000) : null,
@@ -134,10 +160,13 @@ function stepPasses(p: AttributionParameters, n: number, M: number, seed: number
       passes += kernelShapPasses(M, p.samples!, seed, p.exactMaxTokens!);
       break;
     case 'ig':
-      passes += igPasses(p.keepSpecialInBaseline ? M : n, p.steps!, p.baseline !== 'zero');
+      passes += p.gradients === 'exact' ? exactGradientPasses.ig(p.steps!, p.baseline !== 'zero') : igPasses(p.keepSpecialInBaseline ? M : n, p.steps!, p.baseline !== 'zero');
       break;
     case 'gradxinput':
-      passes += gradXInputPasses(n);
+      passes += p.gradients === 'exact' ? exactGradientPasses.atInput() : gradXInputPasses(n);
+      break;
+    case 'saliency':
+      passes += exactGradientPasses.atInput();
       break;
   }
   if (p.faithfulness) passes += faithfulnessPasses(M, p.faithfulness);
@@ -262,11 +291,19 @@ async function runStep(
     case 'kernelshap':
       out = await kernelShap(p, runner, params.samples!, params.exactMaxTokens!, replacement);
       break;
-    case 'ig':
-      out = await integratedGradients(p, runner, { id: params.baseline === 'zero' ? null : replacement, keepSpecial: params.keepSpecialInBaseline! }, params.steps!, params.rule!, params.fdStep!);
+    case 'ig': {
+      const baseline = { id: params.baseline === 'zero' ? null : replacement, keepSpecial: params.keepSpecialInBaseline! };
+      out =
+        params.gradients === 'exact'
+          ? await exactIntegratedGradients(p, runner, await gradientRunner(runner), baseline, params.steps!, params.rule!)
+          : await integratedGradients(p, runner, baseline, params.steps!, params.rule!, params.fdStep!);
       break;
+    }
     case 'gradxinput':
-      out = await gradientTimesInput(p, runner, params.fdStep!);
+      out = params.gradients === 'exact' ? await exactGradientTimesInput(p, runner, await gradientRunner(runner)) : await gradientTimesInput(p, runner, params.fdStep!);
+      break;
+    case 'saliency':
+      out = await exactSaliency(p, runner, await gradientRunner(runner));
       break;
   }
   const scores = new Array<number>(ids.length).fill(0);
@@ -291,6 +328,7 @@ async function runStep(
     baselineValue: out.baselineValue,
   };
   const warnings: string[] = [];
+  if (params.gradientFallback) warnings.push(`${params.gradientFallback}; finite differences were used instead of exact gradients.`);
   if (params.method === 'ig' && out.completenessGap !== null && out.baselineValue !== null) {
     const change = Math.abs(fx! - out.baselineValue);
     if (Math.abs(out.completenessGap) > 0.05 * change + 1e-6) {
