@@ -107,7 +107,8 @@ export async function gradientModel(model: LoadedModel, cacheDir: string, thread
     const p = plan(spec, file);
     const tensors = probeTensors(p, spec);
     const dims = await probe(model, emb.path, embedding, hidden, tensors, dir, threads);
-    const built = gradientAddition(spec, p, dims, hidden);
+    dims.set(spec.wrt, [PROBE_BATCH, PROBE_LENGTH, hidden]);
+    const built = gradientAddition(spec, p, dims);
     const logitDims = dims.get(spec.logits)!;
     const perPosition = logitDims.length === 3 && logitDims[1] === PROBE_LENGTH;
     writeWithAddition(emb.path, model.facts.graph.externalFiles, dir, target, built.addition);

@@ -76,11 +76,10 @@ export interface GradientGraph {
   grads: Record<string, string>;
 }
 
-/** The backward nodes, given the probe's dimensions of every tensor on the path. */
-export function gradientAddition(spec: GradientSpec, p: GradientPlan, dims: Map<string, number[]>, hidden: number): GradientGraph {
+/** The backward nodes, given the probe's dimensions of every tensor on the path (the differentiated input's included). */
+export function gradientAddition(spec: GradientSpec, p: GradientPlan, dims: Map<string, number[]>): GradientGraph {
   const facts = {
     dims(name: string): number[] {
-      if (name === spec.wrt) return [PROBE_BATCH, PROBE_LENGTH, hidden];
       const d = dims.get(name);
       if (!d) throw new UnsupportedGradient('probe', `no shape for ${name}`);
       return d;
