@@ -35,6 +35,9 @@ const METHOD_LABELS: Record<AttributionMethod, string> = {
   ig: 'Integrated Gradients',
   gradxinput: 'Gradient × Input',
   saliency: 'Saliency',
+  smoothgrad: 'SmoothGrad',
+  gradshap: 'GradientSHAP',
+  'attention-gradient': 'Attention × gradient',
 };
 
 export interface ExplainArgs {

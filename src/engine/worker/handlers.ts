@@ -91,11 +91,11 @@ export const handlers: Handlers = {
       explanations.push({ ...r, parameters: { ...r.parameters } });
       before += budgets[i]!;
     }
-    const { methods, target, baseline, samples, steps, rule, window, seed, gradients, maxTokens, faithfulness, words } = params;
+    const { methods, target, baseline, samples, noise, steps, rule, window, seed, gradients, maxTokens, faithfulness, words } = params;
     const batchSize = Math.max(...explanations.map((e) => e.batchSize));
     return {
       model: model.info,
-      run: runInfo('explain', { methods, target, baseline, samples, steps, rule, window, gradients, maxTokens, faithfulness, words }, model.info.sha256, batchSize, threads, seed ?? 0),
+      run: runInfo('explain', { methods, target, baseline, samples, noise, steps, rule, window, gradients, maxTokens, faithfulness, words }, model.info.sha256, batchSize, threads, seed ?? 0),
       explanations,
     };
   },
@@ -120,6 +120,7 @@ function attributionRequests(params: ExplainParams, settings: EngineSettings): A
     target: params.target,
     baseline: params.baseline,
     samples: params.samples,
+    noise: params.noise,
     steps: params.steps,
     rule: params.rule,
     window: params.window,

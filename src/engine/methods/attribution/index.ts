@@ -15,6 +15,8 @@ import { argmax } from '../../inference/math';
 import type { Work } from '../../inference/predict';
 import type { LoadedModel } from '../../model/loadModel';
 import { faithfulness, faithfulnessOptions, faithfulnessPasses } from './faithfulness';
+import { attentionGradient, attentionGradientRunner, attentionTaps } from './attentionGradient';
+import { gradientShap, smoothGrad } from './noisyGradients';
 import { exactGradientPasses, exactGradientTimesInput, exactIntegratedGradients, exactSaliency } from './exactGradients';
 import { gradientSupport } from './gradientModel';
 import { gradientRunner } from './gradientRunner';
@@ -46,9 +48,11 @@ import { aggregateWords } from './words';
 export * from './types';
 export type { RunEnv } from './runner';
 
-const GRADIENT_METHODS = new Set(['ig', 'gradxinput', 'saliency']);
+const GRADIENT_METHODS = new Set(['ig', 'gradxinput', 'saliency', 'smoothgrad', 'gradshap', 'attention-gradient']);
 /** Methods that need the whole gradient, which finite differences cannot give at a sensible cost. */
-const EXACT_ONLY = new Set(['saliency']);
+const EXACT_ONLY = new Set(['saliency', 'smoothgrad', 'gradshap', 'attention-gradient']);
+/** Methods with a baseline embedding, as Integrated Gradients has. */
+const PATH_METHODS = new Set(['ig', 'gradshap']);
 
 /** How a gradient method gets ∇f: exact when the graph can be differentiated (or required), else finite differences. */
 function resolveGradients(model: LoadedModel, method: AttributionMethod, mode: GradientMode): { gradients: 'exact' | 'finite-differences'; fallback: string | null } {
@@ -92,15 +96,18 @@ export function resolveParameters(model: LoadedModel, req: AttributionRequest): 
 
   const tokens = baselineTokens(model.tokenizer!);
   const gradient = GRADIENT_METHODS.has(req.method);
-  const baseline = req.baseline ?? (gradient && req.method === 'ig' && tokens.pad === null ? 'zero' : defaultTokenBaseline(tokens));
+  const baseline = req.baseline ?? (gradient && PATH_METHODS.has(req.method) && tokens.pad === null ? 'zero' : defaultTokenBaseline(tokens));
   if (!BASELINES.includes(baseline)) throw bad(`Unknown baseline "${String(baseline)}" (one of ${BASELINES.join(', ')}).`);
   if (!gradient && baseline === 'zero') throw bad(`The zero baseline is an embedding: ${req.method} replaces token ids (pad, mask, unk) or deletes them.`);
-  if (req.method === 'ig' && baseline === 'delete') throw bad('Integrated Gradients needs a baseline of the same length: zero, pad, mask or unk, not delete.');
-  if ((req.method === 'gradxinput' || req.method === 'saliency') && baseline === 'zero') throw bad('Gradient × Input has no baseline; the baseline only says how faithfulness removes tokens (pad, mask, unk or delete).');
+  if (PATH_METHODS.has(req.method) && baseline === 'delete') throw bad(`${req.method === 'ig' ? 'Integrated Gradients' : 'GradientSHAP'} needs a baseline of the same length: zero, pad, mask or unk, not delete.`);
+  if (gradient && !PATH_METHODS.has(req.method) && baseline === 'zero') throw bad(`${req.method} has no baseline; the baseline only says how faithfulness removes tokens (pad, mask, unk or delete).`);
   if (baseline !== 'zero') replacementId(baseline, tokens, file);
 
+  const noisy = req.method === 'smoothgrad' || req.method === 'gradshap';
+  const noise = noisy ? (req.noise ?? (req.method === 'smoothgrad' ? 0.1 : 0)) : null;
+  if (noise !== null && !(noise >= 0 && noise <= 10)) throw bad(`noise must be between 0 and 10, not ${noise}.`);
   const uses = {
-    samples: req.method === 'lime' || req.method === 'kernelshap',
+    samples: req.method === 'lime' || req.method === 'kernelshap' || noisy,
     steps: req.method === 'ig',
     window: req.method === 'occlusion',
   };
@@ -118,8 +125,9 @@ export function resolveParameters(model: LoadedModel, req: AttributionRequest): 
     gradients: grad?.gradients ?? null,
     gradientFallback: grad?.fallback ?? null,
     baseline,
-    keepSpecialInBaseline: req.method === 'ig' ? (req.keepSpecialInBaseline ?? true) : null,
-    samples: uses.samples ? intIn('samples', req.samples ?? 500, 2, 100_000) : null,
+    keepSpecialInBaseline: PATH_METHODS.has(req.method) ? (req.keepSpecialInBaseline ?? true) : null,
+    samples: uses.samples ? intIn('samples', req.samples ?? (noisy ? 50 : 500), noisy ? 1 : 2, 100_000) : null,
+    noise,
     steps,
     rule: uses.steps ? rule : null,
     window: uses.window ? intIn('window', req.window ?? 1, 1, 4096) : null,
@@ -166,7 +174,14 @@ function stepPasses(p: AttributionParameters, n: number, M: number, seed: number
       passes += p.gradients === 'exact' ? exactGradientPasses.atInput() : gradXInputPasses(n);
       break;
     case 'saliency':
+    case 'attention-gradient':
       passes += exactGradientPasses.atInput();
+      break;
+    case 'smoothgrad':
+      passes += 1 + p.samples!;
+      break;
+    case 'gradshap':
+      passes += (p.baseline !== 'zero' ? 2 : 1) + p.samples! + 1;
       break;
   }
   if (p.faithfulness) passes += faithfulnessPasses(M, p.faithfulness);
@@ -305,6 +320,17 @@ async function runStep(
     case 'saliency':
       out = await exactSaliency(p, runner, await gradientRunner(runner));
       break;
+    case 'smoothgrad':
+      out = await smoothGrad(p, runner, await gradientRunner(runner), params.samples!, params.noise!);
+      break;
+    case 'gradshap':
+      out = await gradientShap(p, runner, await gradientRunner(runner), { id: params.baseline === 'zero' ? null : replacement, keepSpecial: params.keepSpecialInBaseline! }, params.samples!, params.noise!);
+      break;
+    case 'attention-gradient': {
+      const taps = attentionTaps(model);
+      out = await attentionGradient(p, runner, await attentionGradientRunner(runner, taps), taps);
+      break;
+    }
   }
   const scores = new Array<number>(ids.length).fill(0);
   const attributed = new Array<boolean>(ids.length).fill(false);

@@ -4,7 +4,7 @@
 import type { TokenSpan, Truncation } from '../../../protocol/workerProtocol';
 import type { IgRule } from './quadrature';
 
-export const ATTRIBUTION_METHODS = ['occlusion', 'lime', 'kernelshap', 'ig', 'gradxinput', 'saliency'] as const;
+export const ATTRIBUTION_METHODS = ['occlusion', 'lime', 'kernelshap', 'ig', 'gradxinput', 'saliency', 'smoothgrad', 'gradshap', 'attention-gradient'] as const;
 export type AttributionMethod = (typeof ATTRIBUTION_METHODS)[number];
 
 /** What an absent token becomes: a [PAD]/[MASK]/[UNK] id, removal, or (gradients) a zero embedding. */
@@ -42,8 +42,10 @@ export interface AttributionRequest {
   baseline?: Baseline;
   /** Gradient baselines: keep special tokens at their own embeddings (default true, as Captum's text tutorials do). */
   keepSpecialInBaseline?: boolean;
-  /** LIME / KernelSHAP samples (default 500). */
+  /** LIME / KernelSHAP samples (default 500); SmoothGrad / GradientSHAP noise samples (default 50). */
   samples?: number;
+  /** SmoothGrad / GradientSHAP: noise σ relative to the RMS of the input's embeddings (defaults 0.1 and 0). */
+  noise?: number;
   /** Integrated Gradients steps (default 50). */
   steps?: number;
   /** Integrated Gradients rule (default 'gausslegendre', Captum's default). */
@@ -176,6 +178,7 @@ export interface AttributionParameters {
   baseline: Baseline;
   keepSpecialInBaseline: boolean | null;
   samples: number | null;
+  noise: number | null;
   steps: number | null;
   rule: IgRule | null;
   window: number | null;
