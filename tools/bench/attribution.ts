@@ -75,8 +75,9 @@ export async function benchAttribution(modelPath: string): Promise<void> {
     ['leave-one-out (occlusion)', { method: 'occlusion' }],
     ['LIME, 500 samples', { method: 'lime', samples: 500 }],
     ['KernelSHAP, 500 samples', { method: 'kernelshap', samples: 500 }],
-    ['Integrated Gradients, 50 steps', { method: 'ig', steps: 50 }],
-    ['Gradient x Input', { method: 'gradxinput' }],
+    // Finite differences here, measured against a bare forward loop; exact gradients: gradients.ts.
+    ['Integrated Gradients, 50 steps', { method: 'ig', steps: 50, gradients: 'finite-differences' }],
+    ['Gradient x Input', { method: 'gradxinput', gradients: 'finite-differences' }],
   ];
   console.log(`attribution on ${path.basename(modelPath)}, ${ids.length} tokens, ${THREADS} threads:`);
   for (const [name, req] of methods) {

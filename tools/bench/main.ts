@@ -16,6 +16,7 @@ import { findAttention } from '../../src/engine/model/attentionGraph';
 import { readOnnxFacts } from '../../src/engine/model/onnxFile';
 import { TextTokenizer } from '../../src/engine/tokenize/textTokenizer';
 import { benchAttribution } from './attribution';
+import { benchGradients } from './gradients';
 import { defaultModelPath, resolveModelArg } from '../../src/modelCatalog';
 import { workerEntry } from '../../src/packageRoot';
 import { WorkerSupervisor } from '../../src/worker/supervisor';
@@ -137,6 +138,9 @@ async function main(): Promise<void> {
 
   // 8. Token attribution methods at 128 tokens with Captum's budgets, against a bare loop.
   await benchAttribution(modelPath);
+
+  // 9. Exact gradients: IG at 128 tokens on this model and on a DistilBERT-sized one; backward / forward.
+  await benchGradients(modelPath);
 }
 
 function feeds1(row: number[]): Record<string, ort.Tensor> {
