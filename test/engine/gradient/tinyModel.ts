@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { varint, lenField } from '../../../src/engine/model/addOutputs';
-import { gradientAddition, gradOutput, plan, probeAddition, probeOutput, probeTensors, GradientSpec } from '../../../src/engine/model/gradient/build';
+import { constantTensors, gradientAddition, gradOutput, plan, probeAddition, probeOutput, probeTensors, GradientSpec } from '../../../src/engine/model/gradient/build';
 import { encodeGraphAddition, encodeTensor, FLOAT, INT64, NodeSpec } from '../../../src/engine/model/gradient/encode';
 import { TARGET_INPUTS, TARGET_VALUE } from '../../../src/engine/model/gradient/target';
 import { parseOnnx } from '../../../src/engine/model/onnxFile';
@@ -110,7 +110,13 @@ export async function gradCheck(c: OpCase, dir: string, seed = 1, h = 1e-2): Pro
   const probed = await runOnce(probeFile, xFeed(x), tensors.map((_, i) => probeOutput(i)));
   const dims = new Map(tensors.map((t, i) => [t, probed[probeOutput(i)]!.dims.map(Number)]));
   dims.set('X', c.x);
-  const built = gradientAddition(spec, p, dims);
+  const fixed = constantTensors(facts.graph);
+  const constants = new Map<string, number>();
+  tensors.forEach((t, i) => {
+    const data = probed[probeOutput(i)]!.data as Float32Array;
+    if (fixed.has(t) && data.length === 1) constants.set(t, data[0]!);
+  });
+  const built = gradientAddition(spec, p, dims, constants);
   const gradFile = file.replace(/\.onnx$/, '.grad.onnx');
   fs.writeFileSync(gradFile, Buffer.concat([bytes, encodeGraphAddition(built.addition)]));
   const out = await runOnce(

@@ -10,7 +10,7 @@ import * as ort from 'onnxruntime-node';
 import { LoupeError } from '../../../protocol/errors';
 import { textFeeds } from '../../inference/feeds';
 import { linkExternalData } from '../../model/addOutputs';
-import { GRADIENT_GRAPH_VERSION, GradientSpec, GradientUnsupported, gradientAddition, plan, PROBE_BATCH, PROBE_LENGTH, probeAddition, probeOutput, probeTensors } from '../../model/gradient/build';
+import { constantTensors, GRADIENT_GRAPH_VERSION, GradientSpec, GradientUnsupported, gradientAddition, plan, PROBE_BATCH, PROBE_LENGTH, probeAddition, probeOutput, probeTensors } from '../../model/gradient/build';
 import { encodeGraphAddition, GraphAddition } from '../../model/gradient/encode';
 import { UnsupportedGradient } from '../../model/gradient/vjp/types';
 import type { LoadedModel } from '../../model/loadModel';
@@ -61,7 +61,13 @@ function writeWithAddition(source: string, externalFiles: Iterable<string>, dir:
   fs.renameSync(tmp, target);
 }
 
-async function probe(model: LoadedModel, embPath: string, emb: WordEmbedding, hidden: number, tensors: string[], dir: string, threads: number): Promise<Map<string, number[]>> {
+interface Probed {
+  dims: Map<string, number[]>;
+  /** Values of the one-element constants among the probed tensors. */
+  constants: Map<string, number>;
+}
+
+async function probe(model: LoadedModel, embPath: string, emb: WordEmbedding, hidden: number, tensors: string[], dir: string, threads: number): Promise<Probed> {
   const probePath = path.join(dir, `probe-${process.pid}-${path.basename(embPath)}`);
   writeWithAddition(embPath, model.facts.graph.externalFiles, dir, probePath, probeAddition(tensors));
   let session: ort.InferenceSession | null = null;
@@ -73,7 +79,13 @@ async function probe(model: LoadedModel, embPath: string, emb: WordEmbedding, hi
     const E = new Float32Array(PROBE_BATCH * PROBE_LENGTH * hidden).map((_, i) => Math.sin(i));
     feeds[emb.tensor] = new ort.Tensor('float32', E, [PROBE_BATCH, PROBE_LENGTH, hidden]);
     const out = await session.run(feeds, tensors.map((_, i) => probeOutput(i)));
-    return new Map(tensors.map((t, i) => [t, out[probeOutput(i)]!.dims.map(Number)]));
+    const fixed = constantTensors(model.facts.graph);
+    const constants = new Map<string, number>();
+    tensors.forEach((t, i) => {
+      const data = out[probeOutput(i)]!.data as Float32Array;
+      if (fixed.has(t) && data.length === 1) constants.set(t, data[0]!);
+    });
+    return { dims: new Map(tensors.map((t, i) => [t, out[probeOutput(i)]!.dims.map(Number)])), constants };
   } finally {
     await session?.release();
     fs.rmSync(probePath, { force: true });
@@ -106,9 +118,9 @@ export async function gradientModel(model: LoadedModel, cacheDir: string, thread
     fs.mkdirSync(dir, { recursive: true });
     const p = plan(spec, file);
     const tensors = probeTensors(p, spec);
-    const dims = await probe(model, emb.path, embedding, hidden, tensors, dir, threads);
+    const { dims, constants } = await probe(model, emb.path, embedding, hidden, tensors, dir, threads);
     dims.set(spec.wrt, [PROBE_BATCH, PROBE_LENGTH, hidden]);
-    const built = gradientAddition(spec, p, dims);
+    const built = gradientAddition(spec, p, dims, constants);
     const logitDims = dims.get(spec.logits)!;
     const perPosition = logitDims.length === 3 && logitDims[1] === PROBE_LENGTH;
     writeWithAddition(emb.path, model.facts.graph.externalFiles, dir, target, built.addition);

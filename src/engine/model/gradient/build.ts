@@ -14,7 +14,7 @@ import { GradientPlan, planGradient } from './plan';
 import { emitTarget, TARGET_INPUTS, TARGET_VALUE } from './target';
 import { UnsupportedGradient } from './vjp/types';
 
-export const GRADIENT_GRAPH_VERSION = 1;
+export const GRADIENT_GRAPH_VERSION = 2;
 export const PROBE_BATCH = 2;
 export const PROBE_LENGTH = 5;
 
@@ -76,9 +76,20 @@ export interface GradientGraph {
   grads: Record<string, string>;
 }
 
-/** The backward nodes, given the probe's dimensions of every tensor on the path (the differentiated input's included). */
-export function gradientAddition(spec: GradientSpec, p: GradientPlan, dims: Map<string, number[]>): GradientGraph {
+/** Tensors whose value is fixed whatever the input: initializers and Constant outputs (the probe reads those of one element). */
+export function constantTensors(graph: OnnxGraph): Set<string> {
+  const out = new Set(graph.initializers);
+  for (const n of graph.nodes) if (n.opType === 'Constant' && !n.domain) out.add(n.outputs[0]!);
+  return out;
+}
+
+/**
+ * The backward nodes, given the probe's dimensions of every tensor on the path (the differentiated
+ * input's included) and the values of one-element constants among them.
+ */
+export function gradientAddition(spec: GradientSpec, p: GradientPlan, dims: Map<string, number[]>, constants = new Map<string, number>()): GradientGraph {
   const facts = {
+    constant: (name: string): number | null => constants.get(name) ?? null,
     dims(name: string): number[] {
       const d = dims.get(name);
       if (!d) throw new UnsupportedGradient('probe', `no shape for ${name}`);

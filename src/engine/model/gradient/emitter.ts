@@ -8,6 +8,8 @@ import { encodeTensor, FLOAT, INT64, NodeSpec, AttrValue } from './encode';
 export interface TensorFacts {
   /** Dimensions seen in the probe run (batch 2, sequence 5): ranks are exact, sizes only say which axes are 1. */
   dims(name: string): number[];
+  /** The value of a one-element constant (an initializer or a Constant node's output), when known. */
+  constant?(name: string): number | null;
 }
 
 export class Emitter {
@@ -47,6 +49,11 @@ export class Emitter {
   /** The probe dims of a forward tensor (or of a backward tensor recorded with `note`). */
   dims(name: string): number[] {
     return this.known.get(name) ?? this.facts.dims(name);
+  }
+
+  /** The value of a one-element constant tensor, or null. */
+  constantValue(name: string): number | null {
+    return this.facts.constant?.(name) ?? null;
   }
 
   rank(name: string): number {

@@ -10,15 +10,19 @@ function unary(local: (c: VjpContext, x: string, y: string) => string): Vjp {
   return (c) => [c.e.mul(g0(c), local(c, c.node.inputs[0]!, c.node.outputs[0]!))];
 }
 
-/** For a broadcasting binary op: each input's gradient, unbroadcast to its shape. */
-function binary(grads: (c: VjpContext, g: string, a: string, b: string, y: string) => [() => string, () => string]): Vjp {
+/**
+ * For a broadcasting binary op: each input's gradient, unbroadcast to its shape. A negated gradient
+ * of b is negated after the reduction, on the smaller tensor.
+ */
+function binary(grads: (c: VjpContext, g: string, a: string, b: string, y: string) => [() => string, () => string], negateB = false): Vjp {
   return (c) => {
     const [a, b] = c.node.inputs as [string, string];
     const y = c.node.outputs[0]!;
     const g = g0(c);
     const gDims = c.e.dims(y);
     const [da, db] = grads(c, g, a, b, y);
-    return [c.needs(0) ? c.e.unbroadcast(da(), gDims, a) : null, c.needs(1) ? c.e.unbroadcast(db(), gDims, b) : null];
+    const gb = c.needs(1) ? c.e.unbroadcast(db(), gDims, b) : null;
+    return [c.needs(0) ? c.e.unbroadcast(da(), gDims, a) : null, gb && negateB ? c.e.neg(gb) : gb];
   };
 }
 
@@ -31,10 +35,10 @@ const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
 export const ELEMENTWISE: Record<string, Vjp> = {
   Add: binary((_c, g) => [() => g, () => g]),
-  Sub: binary((c, g) => [() => g, () => c.e.neg(g)]),
+  Sub: binary((_c, g) => [() => g, () => g], true),
   Mul: binary((c, g, a, b) => [() => c.e.mul(g, b), () => c.e.mul(g, a)]),
   // y = a / b: dy/da = 1/b, dy/db = −y/b.
-  Div: binary((c, g, _a, b, y) => [() => c.e.div(g, b), () => c.e.neg(c.e.div(c.e.mul(g, y), b))]),
+  Div: binary((c, g, _a, b, y) => [() => c.e.div(g, b), () => c.e.div(c.e.mul(g, y), b)], true),
   Neg: (c) => [c.e.neg(g0(c))],
   Identity: passThrough,
   Dropout: passThrough, // inference: the identity
@@ -46,9 +50,17 @@ export const ELEMENTWISE: Record<string, Vjp> = {
     if (c.needs(1)) throw new UnsupportedGradient('Pow', 'an exponent that depends on the input');
     const [x, p] = c.node.inputs as [string, string];
     const e = c.e;
-    const pf = e.op1('Cast', [p], { to: FLOAT });
-    const local = e.mul(pf, e.op1('Pow', [x, e.sub(pf, e.scalar(1))]));
-    return [e.unbroadcast(e.mul(g0(c), local), e.dims(c.node.outputs[0]!), x)];
+    // A constant exponent of 1 or 2 (the decomposed LayerNorm's square) needs no Pow.
+    const known = e.constantValue(p);
+    const gy = e.dims(c.node.outputs[0]!);
+    if (known === 1) return [e.unbroadcast(g0(c), gy, x)];
+    let local: string;
+    if (known === 2) local = e.mul(x, e.scalar(2));
+    else {
+      const pf = e.op1('Cast', [p], { to: FLOAT });
+      local = e.mul(pf, e.op1('Pow', [x, e.sub(pf, e.scalar(1))]));
+    }
+    return [e.unbroadcast(e.mul(g0(c), local), gy, x)];
   },
   Sqrt: unary((c, _x, y) => c.e.div(c.e.scalar(0.5), y)),
   Reciprocal: unary((c, _x, y) => c.e.neg(c.e.mul(y, y))),
