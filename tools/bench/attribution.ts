@@ -19,7 +19,7 @@ const SEQ = 128;
 
 const ms = (ns: bigint): number => Number(ns) / 1e6;
 
-function longText(): string {
+export function longText(): string {
   const words = 'please review the attached invoice for your account and reply with the signed contract before friday so we can ship the order'.split(' ');
   return Array.from({ length: 160 }, (_, k) => words[(k * 7) % words.length]).join(' ');
 }

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CancelToken } from '../../src/engine/cancellation';
+import { longText } from './attribution';
 import { attribute, RunEnv } from '../../src/engine/methods/attribution';
 import { GradientRunner } from '../../src/engine/methods/attribution/gradientRunner';
 import { Runner } from '../../src/engine/methods/attribution/runner';
@@ -19,11 +20,6 @@ const THREADS = 2;
 const SEQ = 128;
 const STEPS = 50;
 const ms = (ns: bigint): number => Number(ns) / 1e6;
-
-function longText(): string {
-  const words = 'please review the attached invoice for your account and reply with the signed contract before friday so we can ship the order'.split(' ');
-  return Array.from({ length: 160 }, (_, k) => words[(k * 7) % words.length]).join(' ');
-}
 
 /** The DistilBERT-sized model: $LOUPE_BENCH_DISTILBERT, or made once into ~/.cache/loupe/bench by the tools/ script. */
 function distilbertPath(): string | null {

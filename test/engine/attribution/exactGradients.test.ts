@@ -10,25 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { readJson } from '../../helpers';
-import { captumCases, captumModel, HF, log, model, relL2, run } from './common';
-
-interface HfReference {
-  text: string;
-  input_ids: number[];
-  target: { class?: number; token_id?: number };
-  grad_x_input: number[];
-  saliency_l2: number[];
-  ig_zero_baseline: number[];
-  f_x: number;
-  f_baseline_zero: number;
-}
-
-const HF_FILES: [string, string][] = [
-  ['bert-cls', 'model.onnx'],
-  ['bert-cls', 'model_dynamo.onnx'],
-  ['gpt2-lm', 'model.onnx'],
-  ['gpt2-lm', 'model_sdpa.onnx'],
-];
+import { captumCases, captumModel, HF, HF_FILES, HfReference, log, model, relL2, run } from './common';
 
 describe('exact gradients equal the PyTorch autograd references', () => {
   for (const [folder, file] of HF_FILES) {

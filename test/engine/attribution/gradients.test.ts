@@ -12,7 +12,7 @@ import { describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { embeddingModel, findWordEmbedding } from '../../../src/engine/methods/attribution/embeddingGraph';
 import { readJson, tempDir } from '../../helpers';
-import { captumCases, captumModel, HF, log, maxDiff, model, relL2, run } from './common';
+import { captumCases, captumModel, HF, HF_FILES, HfReference, log, maxDiff, model, relL2, run } from './common';
 
 describe('Integrated Gradients equals Captum LayerIntegratedGradients', () => {
   for (const c of captumCases()) {
@@ -40,23 +40,6 @@ describe('Integrated Gradients equals Captum LayerIntegratedGradients', () => {
     });
   }
 });
-
-interface HfReference {
-  text: string;
-  input_ids: number[];
-  target: { class?: number; token_id?: number };
-  grad_x_input: number[];
-  ig_zero_baseline: number[];
-  f_x: number;
-  f_baseline_zero: number;
-}
-
-const HF_FILES: [string, string][] = [
-  ['bert-cls', 'model.onnx'],
-  ['bert-cls', 'model_dynamo.onnx'],
-  ['gpt2-lm', 'model.onnx'],
-  ['gpt2-lm', 'model_sdpa.onnx'],
-];
 
 describe('gradients equal the PyTorch autograd references', () => {
   for (const [folder, file] of HF_FILES) {

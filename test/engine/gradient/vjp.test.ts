@@ -71,6 +71,7 @@ const CASES: OpCase[] = [
   un('Sin'),
   un('Cos'),
   un('Identity'),
+  { name: 'Clip [−3, 0.1] (inputs at |x| ≥ 0.2)', opset: 13, x: [2, 3, 4], y: [2, 3, 4], awayFromZero: true, nodes: [{ opType: 'Clip', inputs: ['X', 'lo', 'hi'], outputs: ['Y'] }], inits: [scalar('lo', -3), scalar('hi', 0.1)] },
   { ...un('Gelu', { opset: 20 }), name: 'Gelu (exact)' },
   { ...un('Gelu', { opset: 20 }, { approximate: 'tanh' }), name: 'Gelu (tanh)' },
   { ...un('Cast', {}, { to: 1 }), name: 'Cast to float' },

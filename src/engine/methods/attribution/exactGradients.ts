@@ -57,7 +57,17 @@ export async function exactGradientTimesInput(p: Problem, runner: Runner, g: Gra
   return { values, positions, baselineValue: null, completenessGap: null, fit: null };
 }
 
-export async function exactIntegratedGradients(p: Problem, runner: Runner, g: GradientRunner, baseline: GradientBaseline, steps: number, rule: IgRule): Promise<MethodOutput> {
+export interface BaselinePath {
+  /** The input's embeddings, the baseline's, and x − b ([len × hidden] each). */
+  x: Float32Array;
+  b: Float32Array;
+  diff: Float32Array;
+  /** The positions that move from the baseline to the input (and are scored). */
+  positions: number[];
+}
+
+/** The straight path from the baseline to the input: an id baseline's embeddings, or zeros, at the moving positions. */
+export async function baselinePath(p: Problem, runner: Runner, hidden: number, baseline: GradientBaseline): Promise<BaselinePath> {
   const row = fullRow(p);
   const n = p.ids.length;
   const positions = gradientPositions(p, baseline.keepSpecial);
@@ -65,16 +75,31 @@ export async function exactIntegratedGradients(p: Problem, runner: Runner, g: Gr
   const baseIds = row.ids.map((id, i) => (i < n && moving.has(i) && baseline.id !== null ? baseline.id : id));
   const gathered = await runner.gather(baseline.id !== null ? [row.ids, baseIds] : [row.ids]);
   const x = gathered[0]!;
-  const H = g.hidden;
   const b = baseline.id !== null ? gathered[1]! : Float32Array.from(x);
-  if (baseline.id === null) for (const i of positions) b.fill(0, i * H, (i + 1) * H);
+  if (baseline.id === null) for (const i of positions) b.fill(0, i * hidden, (i + 1) * hidden);
   const diff = new Float32Array(x.length);
   for (let j = 0; j < x.length; j++) diff[j] = x[j]! - b[j]!;
+  return { x, b, diff, positions };
+}
+
+/** Σ_j grad_ij · d_ij for each position i, added with weight w into acc. */
+export function accumulateDot(acc: Float64Array, grad: ArrayLike<number>, d: ArrayLike<number>, positions: number[], hidden: number, w: number): void {
+  for (const i of positions) {
+    let s = 0;
+    for (let j = i * hidden; j < (i + 1) * hidden; j++) s += grad[j]! * d[j]!;
+    acc[i] += w * s;
+  }
+}
+
+export async function exactIntegratedGradients(p: Problem, runner: Runner, g: GradientRunner, baseline: GradientBaseline, steps: number, rule: IgRule): Promise<MethodOutput> {
+  const row = fullRow(p);
+  const H = g.hidden;
+  const { b, diff, positions } = await baselinePath(p, runner, H, baseline);
 
   const { alphas, weights } = quadrature(rule, steps);
   // Row 0 is the baseline (α = 0), for f(b); rows 1…steps the rule's nodes.
   const alphaOf = (r: number): number => (r === 0 ? 0 : alphas[r - 1]!);
-  const acc = new Float64Array(n);
+  const acc = new Float64Array(p.ids.length);
   let fb = NaN;
   await g.rows(
     row,
@@ -89,12 +114,7 @@ export async function exactIntegratedGradients(p: Problem, runner: Runner, g: Gr
         fb = out.value;
         return;
       }
-      const w = weights[r - 1]!;
-      for (const i of positions) {
-        let s = 0;
-        for (let j = i * H; j < (i + 1) * H; j++) s += out.grad[j]! * diff[j]!;
-        acc[i] += w * s;
-      }
+      accumulateDot(acc, out.grad, diff, positions, H, weights[r - 1]!);
     },
   );
   const values = positions.map((i) => acc[i]!);

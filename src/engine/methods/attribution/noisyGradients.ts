@@ -9,7 +9,8 @@
 
 import type { MethodOutput } from './method';
 import type { Problem } from './problem';
-import { gradientPositions, GradientBaseline } from './gradients';
+import { accumulateDot, baselinePath } from './exactGradients';
+import type { GradientBaseline } from './gradients';
 import type { GradientRunner } from './gradientRunner';
 import { Rng } from './rng';
 import type { Runner } from './runner';
@@ -44,33 +45,18 @@ export async function smoothGrad(p: Problem, runner: Runner, g: GradientRunner, 
       for (let j = 0; j < dst.length; j++) dst[j] = x![j]! + sigma * gaussian(rng);
     },
     p.readout,
-    (_, out) => {
-      for (const i of positions) {
-        let s = 0;
-        for (let j = i * H; j < (i + 1) * H; j++) s += out.grad[j]! * x![j]!;
-        acc[i] += s / samples;
-      }
-    },
+    (_, out) => accumulateDot(acc, out.grad, x!, positions, H, 1 / samples),
   );
   return { values: positions.map((i) => acc[i]!), positions, baselineValue: null, completenessGap: null, fit: null };
 }
 
 export async function gradientShap(p: Problem, runner: Runner, g: GradientRunner, baseline: GradientBaseline, samples: number, noise: number): Promise<MethodOutput> {
   const row = fullRow(p);
-  const n = p.ids.length;
-  const positions = gradientPositions(p, baseline.keepSpecial);
-  const moving = new Set(positions);
-  const baseIds = row.ids.map((id, i) => (i < n && moving.has(i) && baseline.id !== null ? baseline.id : id));
-  const gathered = await runner.gather(baseline.id !== null ? [row.ids, baseIds] : [row.ids]);
-  const x = gathered[0]!;
   const H = g.hidden;
-  const b = baseline.id !== null ? gathered[1]! : Float32Array.from(x);
-  if (baseline.id === null) for (const i of positions) b.fill(0, i * H, (i + 1) * H);
-  const diff = new Float32Array(x.length);
-  for (let j = 0; j < x.length; j++) diff[j] = x[j]! - b[j]!;
+  const { x, b, diff, positions } = await baselinePath(p, runner, H, baseline);
   const sigma = noise * rms(x);
   const rng = new Rng(p.seed);
-  const acc = new Float64Array(n);
+  const acc = new Float64Array(p.ids.length);
   let fb = NaN;
   // Row 0: the baseline itself, for f(b); rows 1…N: the samples.
   await g.rows(
@@ -90,11 +76,7 @@ export async function gradientShap(p: Problem, runner: Runner, g: GradientRunner
         fb = out.value;
         return;
       }
-      for (const i of positions) {
-        let s = 0;
-        for (let j = i * H; j < (i + 1) * H; j++) s += out.grad[j]! * diff[j]!;
-        acc[i] += s / samples;
-      }
+      accumulateDot(acc, out.grad, diff, positions, H, 1 / samples);
     },
   );
   const values = positions.map((i) => acc[i]!);

@@ -104,6 +104,19 @@ export const ELEMENTWISE: Record<string, Vjp> = {
   // Max/Min: the gradient goes to the inputs equal to the result (to each of them on a tie).
   Max: extremum,
   Min: extremum,
+  // Clip (opset 11+: min and max as optional inputs): the gradient passes where x is inside the bounds.
+  Clip: (c) => {
+    const e = c.e;
+    const [x, lo, hi] = c.node.inputs as [string, string | undefined, string | undefined];
+    if (c.opset < 11) throw new UnsupportedGradient('Clip', 'opset < 11 (bounds as attributes)');
+    let inside: string | null = null;
+    if (lo) inside = e.op1('GreaterOrEqual', [x, lo]);
+    if (hi) {
+      const below = e.op1('LessOrEqual', [x, hi]);
+      inside = inside ? e.op1('And', [inside, below]) : below;
+    }
+    return [inside ? e.op1('Where', [inside, g0(c), e.scalar(0)]) : g0(c)];
+  },
 };
 
 function extremum(c: VjpContext): (string | null)[] {
