@@ -11,7 +11,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import { engineError, MODELS, TEST_FIXTURES, tempDir } from '../../helpers';
+import { ATTRIBUTION_METHODS } from '../../../src/protocol/workerProtocol';
+import { engine, engineError, MODELS, TEST_FIXTURES, tempDir } from '../../helpers';
 import { log, model, relL2, run } from './common';
 
 /** A copy of a fixture folder whose model has every Erf replaced by Elu (same name length: the bytes stay framed). */
@@ -50,6 +51,15 @@ describe('fallback to finite differences', () => {
     assert.match(sal.message, /Elu/);
     const exact = await engineError(() => run(m, TEXT, { method: 'ig', gradients: 'exact' }));
     assert.match(exact.message, /Elu/);
+  });
+
+  test('planning every method still works where exact gradients do not (the quick pick plans them all)', async () => {
+    const elu = await engine('plan', { model: { path: withUnsupportedOp() }, text: TEXT, methods: [...ATTRIBUTION_METHODS] });
+    assert.equal(elu.plans.length, ATTRIBUTION_METHODS.length);
+    // IG by finite differences: 2 passes per token and step.
+    assert.ok(elu.plans.find((p) => p.method === 'ig')!.forwardPasses > 2 * 50 * (elu.numTokens - 2));
+    const merged = await engine('plan', { model: { path: path.join(TEST_FIXTURES, 'models', 'decoder-merged') }, text: TEXT, methods: [...ATTRIBUTION_METHODS] });
+    assert.equal(merged.plans.length, ATTRIBUTION_METHODS.length);
   });
 
   test('the same model with its Erf: exact', async () => {

@@ -8,6 +8,7 @@ import * as ort from 'onnxruntime-node';
 import { LoupeError } from '../../../protocol/errors';
 import { textBatchSize } from '../../inference/batching';
 import { textFeeds } from '../../inference/feeds';
+import { GradientUnsupported } from '../../model/gradient/build';
 import { TARGET_INPUTS, TARGET_VALUE } from '../../model/gradient/target';
 import { getSession } from '../../model/session';
 import { GradientModelInfo, gradientModel } from './gradientModel';
@@ -31,10 +32,21 @@ export class GradientRunner {
     private readonly taps: string[],
   ) {}
 
-  /** Builds (or reads from the cache) the gradient model; throws GradientUnsupported when it cannot be built. */
+  /** Builds (or reads from the cache) the gradient model; an UNSUPPORTED error names the ops it cannot differentiate. */
   static async open(runner: Runner, taps: string[] = []): Promise<GradientRunner> {
-    const info = await gradientModel(runner.model, runner.env.cacheDir, runner.env.threads, taps);
-    return new GradientRunner(runner, info, taps);
+    const file = runner.model.info.onnxFile;
+    try {
+      const info = await gradientModel(runner.model, runner.env.cacheDir, runner.env.threads, taps);
+      return new GradientRunner(runner, info, taps);
+    } catch (e) {
+      if (!(e instanceof GradientUnsupported)) throw e;
+      throw new LoupeError(
+        'UNSUPPORTED',
+        `${path.basename(file)} has operators Loupe cannot differentiate on the path to the output: ${e.ops.join(', ')}. ` +
+          'This method needs exact gradients; Integrated Gradients and Gradient × Input fall back to finite differences, and occlusion, LIME and KernelSHAP work on any model.',
+        { file },
+      );
+    }
   }
 
   get hidden(): number {

@@ -62,10 +62,20 @@ function resolveGradients(model: LoadedModel, method: AttributionMethod, mode: G
     if (EXACT_ONLY.has(method)) throw bad(`${method} needs exact gradients; finite differences give only directional derivatives.`);
     return { gradients: 'finite-differences', fallback: null };
   }
-  const support = gradientSupport(model);
+  let support: ReturnType<typeof gradientSupport>;
+  try {
+    support = gradientSupport(model);
+  } catch (e) {
+    // No word embeddings to differentiate (a fused or merged export): the run says why, as it
+    // always did; planning goes on, so that the other methods can still be planned.
+    if (e instanceof LoupeError && mode === 'auto') return { gradients: EXACT_ONLY.has(method) ? 'exact' : 'finite-differences', fallback: null };
+    throw e;
+  }
   if (support.ok) return { gradients: 'exact', fallback: null };
   const why = `${path.basename(file)} has operators Loupe cannot differentiate on the path to the output: ${support.ops.join(', ')}`;
-  if (mode === 'exact' || EXACT_ONLY.has(method)) throw new LoupeError('UNSUPPORTED', `${why}. ${EXACT_ONLY.has(method) ? `${method} needs exact gradients; use ig or gradxinput (finite differences) instead.` : 'Use gradients "auto" or "finite-differences".'}`, { file });
+  if (mode === 'exact') throw new LoupeError('UNSUPPORTED', `${why}. Use gradients "auto" or "finite-differences".`, { file });
+  // A method that needs the whole gradient fails when it runs (gradientRunner.ts says why), not when planned.
+  if (EXACT_ONLY.has(method)) return { gradients: 'exact', fallback: null };
   return { gradients: 'finite-differences', fallback: why };
 }
 const bad = (message: string, file?: string): LoupeError => new LoupeError('BAD_REQUEST', message, { file });
