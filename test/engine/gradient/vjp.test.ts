@@ -7,7 +7,9 @@ import * as assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import * as fs from 'node:fs';
 import { tempDir } from '../../helpers';
-import { gradCheck, OpCase } from './tinyModel';
+import { GradientUnsupported, plan } from '../../../src/engine/model/gradient/build';
+import { parseOnnx } from '../../../src/engine/model/onnxFile';
+import { gradCheck, modelBytes, OpCase } from './tinyModel';
 
 const dir = tempDir('vjp');
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -173,4 +175,32 @@ describe('vector-Jacobian products equal central finite differences', () => {
       assert.ok(rel < 2e-3, `relative L2 ${rel.toExponential(2)}: exact [${Array.from(r.exact.slice(0, 6)).map((v) => v.toFixed(4))}] vs numeric [${Array.from(r.numeric.slice(0, 6)).map((v) => v.toFixed(4))}]`);
     });
   }
+});
+
+describe('ops that cannot be differentiated exactly are named when planned', () => {
+  const planOf = (c: OpCase): unknown => {
+    const facts = parseOnnx(modelBytes(c, 1), `${c.name}.onnx`);
+    return plan({ graph: facts.graph, opset: c.opset, wrt: 'X', logits: 'logits', taps: [] }, `${c.name}.onnx`);
+  };
+  test('an op with no vector-Jacobian product', () => {
+    assert.throws(() => planOf({ ...un('Elu'), name: 'Elu' }), (e: unknown) => e instanceof GradientUnsupported && e.ops.includes('Elu'));
+  });
+  test('before opset 16, a gather whose indices may repeat', () => {
+    const c: OpCase = { name: 'GatherElements opset 14', opset: 14, x: [2, 3], y: [2, 2], nodes: [{ opType: 'GatherElements', inputs: ['X', 'ix'], outputs: ['Y'], attrs: { axis: 1 } }], inits: [i64('ix', [0, 2, 1, 1], [2, 2])] };
+    assert.throws(() => planOf(c), (e: unknown) => e instanceof GradientUnsupported && /GatherElements \(opset 14/.test(e.ops.join()));
+    assert.doesNotThrow(() => planOf({ ...c, opset: 16, name: 'GatherElements opset 16' }));
+  });
+  test('an op on a branch that does not reach the target is no obstacle', () => {
+    const c: OpCase = {
+      name: 'Elu off the path',
+      opset: 17,
+      x: [2, 3],
+      y: [2, 3],
+      nodes: [
+        { opType: 'Elu', inputs: ['X'], outputs: ['unused'] },
+        { opType: 'Tanh', inputs: ['X'], outputs: ['Y'] },
+      ],
+    };
+    assert.doesNotThrow(() => planOf(c));
+  });
 });

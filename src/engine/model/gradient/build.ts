@@ -11,10 +11,11 @@ import { emitBackward } from './backward';
 import { FLOAT, GraphAddition, INT64 } from './encode';
 import { Emitter } from './emitter';
 import { GradientPlan, planGradient } from './plan';
+export { constantTensors } from './plan';
 import { emitTarget, TARGET_INPUTS, TARGET_VALUE } from './target';
 import { UnsupportedGradient } from './vjp/types';
 
-export const GRADIENT_GRAPH_VERSION = 2;
+export const GRADIENT_GRAPH_VERSION = 3;
 export const PROBE_BATCH = 2;
 export const PROBE_LENGTH = 5;
 
@@ -41,7 +42,7 @@ export interface GradientSpec {
 /** Plans the graph, or throws GradientUnsupported naming the ops without a vector-Jacobian product. */
 export function plan(spec: GradientSpec, file: string): GradientPlan {
   if (spec.opset < 11) throw new GradientUnsupported([`opset ${spec.opset} (Loupe differentiates opset 11 and later)`]);
-  const p = planGradient(spec.graph, spec.wrt, spec.logits);
+  const p = planGradient(spec.graph, spec.wrt, spec.logits, spec.opset);
   if (p.unsupported.length > 0) throw new GradientUnsupported(p.unsupported);
   if (!p.needed.has(spec.wrt)) {
     throw new LoupeError('UNSUPPORTED', `The output ${spec.logits} of ${file} does not depend on the word embeddings ${spec.wrt}: there is no gradient to compute.`, { file });
@@ -74,13 +75,6 @@ export interface GradientGraph {
   addition: GraphAddition;
   /** Output name of each tensor's gradient (the input first, then the taps). */
   grads: Record<string, string>;
-}
-
-/** Tensors whose value is fixed whatever the input: initializers and Constant outputs (the probe reads those of one element). */
-export function constantTensors(graph: OnnxGraph): Set<string> {
-  const out = new Set(graph.initializers);
-  for (const n of graph.nodes) if (n.opType === 'Constant' && !n.domain) out.add(n.outputs[0]!);
-  return out;
 }
 
 /**

@@ -20,7 +20,17 @@ export function differentiableInputs(n: OnnxNode): number[] {
   return DIFFERENTIABLE_INPUTS[n.opType] ?? n.inputs.map((_, i) => i);
 }
 
-export function planGradient(graph: OnnxGraph, wrt: string, target: string): GradientPlan {
+const GATHERS = new Set(['Gather', 'GatherElements', 'GatherND']);
+
+/** Tensors fixed whatever the input: initializers and Constant outputs. */
+export function constantTensors(graph: OnnxGraph): Set<string> {
+  const out = new Set(graph.initializers);
+  for (const n of graph.nodes) if (n.opType === 'Constant' && !n.domain) out.add(n.outputs[0]!);
+  return out;
+}
+
+export function planGradient(graph: OnnxGraph, wrt: string, target: string, opset: number): GradientPlan {
+  const fixed = constantTensors(graph);
   const active = new Set<string>([wrt]);
   for (const n of graph.nodes) {
     if (NO_GRADIENT.has(n.opType) && !n.domain) continue;
@@ -39,6 +49,8 @@ export function planGradient(graph: OnnxGraph, wrt: string, target: string): Gra
     nodes.push(n);
     const key = opKey(n.opType, n.domain);
     if (!VJPS[key] || n.domain || n.hasSubgraph) unsupported.add(key);
+    // Before opset 16 the gradient of a gather cannot add repeated indices: only a constant Gather index passes.
+    else if (opset < 16 && GATHERS.has(n.opType) && !(n.opType === 'Gather' && fixed.has(n.inputs[1] ?? ''))) unsupported.add(`${key} (opset ${opset}, indices computed at run time)`);
     for (const i of ins) needed.add(n.inputs[i]!);
   }
   nodes.reverse();

@@ -66,7 +66,10 @@ function gatherLike(op: string, intAttrs: string[]): Vjp {
   return (c) => {
     const attrs: Record<string, number> = {};
     for (const k of intAttrs) if (c.node.ints[k] !== undefined) attrs[k] = c.node.ints[k]!;
-    if (c.opset < 16 && op !== 'Gather') throw new UnsupportedGradient(op, 'opset < 16, where repeated indices cannot be summed');
+    // Before opset 16 ScatterElements cannot add repeated indices: only a single constant index is safe.
+    if (c.opset < 16 && !(op === 'Gather' && c.e.constantValue(c.node.inputs[1]!) !== null)) {
+      throw new UnsupportedGradient(op, 'opset < 16 with indices that may repeat (ScatterElements cannot add them before opset 16)');
+    }
     return [selection(c, (ix) => c.e.op1(op, [ix, ...c.node.inputs.slice(1)], attrs), true)];
   };
 }
