@@ -6,8 +6,10 @@
 //  5. rewriting and caching a 300 MB model (time and memory)
 //  6. peak worker memory (VmHWM)
 //  7. the attention heatmap's render time for a 512-token layer in Chromium (heatmapRender.ts)
-//  9. permutation importance: 100k rows × 30 features × 5 repeats against a bare loop; a 1 GB CSV's peak memory (importance.ts)
-//  `--only importance` runs just 9.
+//  8. token attribution methods at 128 tokens against a bare loop (attribution.ts)
+//  9. exact-gradient IG at 128 tokens, bundled classifier and a DistilBERT-sized model; backward / forward
+// 10. permutation importance: 100k rows × 30 features × 5 repeats against a bare loop; a 1 GB CSV's peak memory (importance.ts)
+//  `--only importance` runs just 10.
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -18,6 +20,7 @@ import { findAttention } from '../../src/engine/model/attentionGraph';
 import { readOnnxFacts } from '../../src/engine/model/onnxFile';
 import { TextTokenizer } from '../../src/engine/tokenize/textTokenizer';
 import { benchAttribution } from './attribution';
+import { benchGradients } from './gradients';
 import { defaultModelPath, resolveModelArg } from '../../src/modelCatalog';
 import { workerEntry } from '../../src/packageRoot';
 import { WorkerSupervisor } from '../../src/worker/supervisor';
@@ -142,7 +145,9 @@ async function main(): Promise<void> {
   // 8. Token attribution methods at 128 tokens with Captum's budgets, against a bare loop.
   await benchAttribution(modelPath);
 
-  // 9. Permutation importance on 100k rows and on a 1 GB CSV.
+  // 9. Exact gradients: IG at 128 tokens on this model and on a DistilBERT-sized one; backward / forward.
+  await benchGradients(modelPath);
+  // 10. Permutation importance on 100k rows and on a 1 GB CSV.
   await benchImportance();
 }
 

@@ -29,6 +29,10 @@ const METHOD_LABELS: Record<AttributionMethod, string> = {
   kernelshap: 'KernelSHAP',
   ig: 'Integrated Gradients',
   gradxinput: 'Gradient × Input',
+  saliency: 'Saliency',
+  smoothgrad: 'SmoothGrad',
+  gradshap: 'GradientSHAP',
+  'attention-gradient': 'Attention × gradient',
 };
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
