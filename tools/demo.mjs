@@ -11,6 +11,7 @@ const runs = [
   ['predict', '--model', 'spam-classifier', '--text', 'Hi Tom, the meeting moved to 3pm tomorrow. Can you bring the draft of the report?'],
   ['predict', '--model', 'moby-lm', '--text', 'Call me Ishmael. Some years ago, never mind how long precisely, I thought I would sail about and see the watery part of the', '--generate', '12'],
   ['predict', '--model', 'breast-cancer', '--file', path.join(root, 'models', 'breast-cancer', 'sample.csv')],
+  ['importance', '--model', 'breast-cancer', '--data', path.join(root, 'models', 'breast-cancer', 'sample.csv'), '--scoring', 'neg_log_loss', '--repeats', '10'],
 ];
 for (const args of runs) {
   console.log(`\n$ loupe ${args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}`);

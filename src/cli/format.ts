@@ -91,6 +91,8 @@ export function formatExplanation(e: Explanation): string {
     '',
     `${e.method}: target ${what} (${t.output} ${t.value.toFixed(4)}${t.baselineValue !== null ? `, baseline ${t.baselineValue.toFixed(4)}` : ''}); ${e.forwardPasses} forward passes (planned ${e.plannedForwardPasses}), seed ${e.seed}`,
   ];
+  const grad = e.parameters.gradients;
+  if (grad === 'exact' || grad === 'finite-differences') out.push(`  gradients: ${grad === 'exact' ? 'exact (the differentiated ONNX graph)' : 'finite differences'}`);
   if (e.completenessGap !== null) out.push(`  completeness gap (Σ scores − (f(x) − f(baseline))): ${e.completenessGap.toExponential(2)}`);
   if (e.faithfulness) {
     const f = e.faithfulness;

@@ -38,12 +38,16 @@ Options:
   --layer <l> / --head <h>    attention: only this layer / head (default: all).
   --rollout                   attention: print attention rollout instead of raw weights.
   --hide-special              attention: hide special tokens and renormalise the rest.
-  --method <m>[,<m>…]         explain: occlusion, lime, kernelshap, ig, gradxinput (default occlusion).
+  --method <m>[,<m>…]         explain: occlusion, lime, kernelshap, ig, gradxinput, saliency, smoothgrad,
+                              gradshap, attention-gradient (default occlusion).
   --target <t>                explain: class[:index|label], next-token[:id], continuation:<text>,
                               generate:<n> (default: the predicted class or next token).
   --output <o>                explain: logit, probability or logprob of the target.
   --baseline <b>              explain: what an absent token becomes: pad, mask, unk, zero, delete.
-  --samples <n> / --steps <n> explain: LIME/KernelSHAP samples; IG steps.
+  --samples <n> / --steps <n> explain: LIME/KernelSHAP/SmoothGrad/GradientSHAP samples; IG steps.
+  --noise <σ>                 explain: SmoothGrad/GradientSHAP noise, relative to the embeddings' RMS.
+  --gradients <g>             explain: auto (exact when the graph can be differentiated), exact, or
+                              finite-differences, for the gradient methods (default auto).
   --rule <r>                  explain: gausslegendre, riemann_trapezoid, riemann_left/right/middle.
   --window <w>                explain: occlusion window (sliding, stride 1).
   --seed <s>                  explain: seed of the sampling methods (default 0).
@@ -67,7 +71,7 @@ Options:
 Configured models come from LOUPE_MODELS (paths separated by "${path.delimiter}") and from
 "loupe.models" in .vscode/settings.json of the current folder.`;
 
-const VALUE_FLAGS = ['model', 'onnx-file', 'task', 'text', 'file', 'top-k', 'generate', 'max-tokens', 'threads', 'timeout', 'layer', 'head', 'method', 'target', 'output', 'baseline', 'samples', 'steps', 'rule', 'window', 'seed', 'data', 'scoring', 'repeats', 'max-samples', 'group', 'impute', 'row-budget', 'delimiter', 'permutations', 'text-column', 'text-rows'] as const;
+const VALUE_FLAGS = ['model', 'onnx-file', 'task', 'text', 'file', 'top-k', 'generate', 'max-tokens', 'threads', 'timeout', 'layer', 'head', 'method', 'target', 'output', 'baseline', 'samples', 'steps', 'rule', 'window', 'seed', 'noise', 'gradients', 'data', 'scoring', 'repeats', 'max-samples', 'group', 'impute', 'row-budget', 'delimiter', 'permutations', 'text-column', 'text-rows'] as const;
 const SWITCHES = ['json', 'help', 'rollout', 'hide-special', 'words', 'label-free'] as const;
 
 function readSettingsModels(cwd: string): string[] {
@@ -187,6 +191,14 @@ function oneOf<T extends string>(args: Args, name: string, values: readonly T[])
   return v as T | undefined;
 }
 
+function noiseFlag(args: Args): number | undefined {
+  const raw = args.flags.get('noise');
+  if (raw === undefined) return undefined;
+  const v = Number(raw);
+  if (!(v >= 0 && v <= 10)) throw new UsageError(`--noise must be a number from 0 to 10, not "${raw}".`);
+  return v;
+}
+
 /** --target and --output as the engine takes them; class names are looked up in the model's labels. */
 function targetFrom(args: Args, labels: string[] | null): AttributionTarget | undefined {
   const spec = args.flags.get('target');
@@ -229,6 +241,8 @@ async function explain(engine: WorkerSupervisor, args: Args, cwd: string, signal
     target: targetFrom(args, info.task === 'text-classifier' ? info.labels : null),
     baseline: oneOf(args, 'baseline', BASELINES),
     samples: intFlag(args, 'samples', 1, 1_000_000),
+    noise: noiseFlag(args),
+    gradients: oneOf(args, 'gradients', ['auto', 'exact', 'finite-differences'] as const),
     steps: intFlag(args, 'steps', 1, 100_000),
     rule: oneOf(args, 'rule', ['gausslegendre', 'riemann_trapezoid', 'riemann_left', 'riemann_right', 'riemann_middle'] as const),
     window: intFlag(args, 'window', 1, 1000),
@@ -263,7 +277,7 @@ async function predict(engine: WorkerSupervisor, args: Args, cwd: string, signal
   let result: PredictResult;
   const common = { signal, timeoutMs };
   if (info.task === 'tabular-classifier' || info.task === 'tabular-regressor') {
-    const rows = file !== undefined ? readNumericCsv(path.resolve(cwd, file), info.featureNames) : parseRowsText(text!);
+    const rows = file !== undefined ? await readNumericCsv(path.resolve(cwd, file), info.featureNames) : parseRowsText(text!);
     result = await engine.request('predict', { model, rows }, common);
   } else {
     const input = textFrom(args, cwd);

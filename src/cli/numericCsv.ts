@@ -1,41 +1,18 @@
-// Reads numeric rows from a CSV for `loupe predict` on a tabular model. Columns are matched to the
-// model's feature names when it has them (other columns, such as a label, are ignored).
+// Reads numeric rows from a CSV for `loupe predict` on a tabular model, with the engine's streaming
+// reader (engine/data): columns are matched to the model's feature names when it has them (other
+// columns, such as a label, are ignored), else every column is a feature. Errors name row and column.
 
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { parse } from 'csv-parse/sync';
-import { LoupeError } from '../protocol/errors';
+import { CancelToken } from '../engine/cancellation';
+import { openRecords } from '../engine/data/records';
+import { loadTable } from '../engine/data/table';
 
-export function readNumericCsv(file: string, featureNames: string[] | null): number[][] {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new LoupeError('FILE_NOT_FOUND', `Cannot read ${file}: ${(e as Error).message}`, { file });
+export async function readNumericCsv(file: string, featureNames: string[] | null): Promise<number[][]> {
+  let features = featureNames;
+  if (!features) {
+    const src = await openRecords({ path: file, format: 'csv' });
+    features = src.header;
+    src.close();
   }
-  let records: string[][];
-  try {
-    records = parse(text, { bom: true, skip_empty_lines: true, relax_column_count: false }) as string[][];
-  } catch (e) {
-    throw new LoupeError('BAD_REQUEST', `${path.basename(file)} is not a valid CSV: ${(e as Error).message}`, { file });
-  }
-  if (records.length < 2) throw new LoupeError('EMPTY_INPUT', `${path.basename(file)} has no data rows.`, { file });
-  const header = records[0]!;
-  const columns = featureNames
-    ? featureNames.map((name) => {
-        const at = header.indexOf(name);
-        if (at < 0) throw new LoupeError('BAD_REQUEST', `${path.basename(file)} has no column "${name}", which the model needs.`, { file });
-        return at;
-      })
-    : header.map((_, i) => i);
-  return records.slice(1).map((record, r) =>
-    columns.map((c) => {
-      const raw = record[c]!.trim();
-      const value = Number(raw);
-      if (raw === '' || !Number.isFinite(value)) {
-        throw new LoupeError('BAD_REQUEST', `${path.basename(file)}, row ${r + 2}, column "${header[c]}": "${raw}" is not a number.`, { file });
-      }
-      return value;
-    }),
-  );
+  const t = await loadTable({ ref: { path: file, format: 'csv' }, features, target: null, text: null, rowBudget: Number.MAX_SAFE_INTEGER, seed: 0, imputation: 'none' }, new CancelToken(), () => undefined);
+  return Array.from({ length: t.n }, (_, i) => Array.from(t.X.subarray(i * t.width, (i + 1) * t.width)));
 }

@@ -34,6 +34,10 @@ const METHOD_LABELS: Record<AttributionMethod, string> = {
   kernelshap: 'KernelSHAP',
   ig: 'Integrated Gradients',
   gradxinput: 'Gradient × Input',
+  saliency: 'Saliency',
+  smoothgrad: 'SmoothGrad',
+  gradshap: 'GradientSHAP',
+  'attention-gradient': 'Attention × gradient',
 };
 
 export interface ExplainArgs {

@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import { bundledModels, configuredModels } from '../modelCatalog';
 import { arr, literal, nullable, obj, optional, str, type Checked } from '../protocol/check';
 import { ATTRIBUTION_METHODS, featureMapping, IMPORTANCE_DEFINITIONS, IMPUTATIONS, SCORINGS, type DatasetDescription, type FeatureMapping, type Imputation, type Scoring, type TaskKind } from '../protocol/workerProtocol';
+import { METHOD_LABELS } from '../protocol/explainViewProtocol';
 import { readSettings } from '../settings';
 
 export const SCORING_LABELS: Record<Scoring, string> = {
@@ -142,9 +143,8 @@ export async function pickText(
     if (!pick) return undefined;
     textColumn = pick.label;
   }
-  const labels: Record<(typeof ATTRIBUTION_METHODS)[number], string> = { occlusion: 'Occlusion', lime: 'LIME', kernelshap: 'KernelSHAP', ig: 'Integrated Gradients', gradxinput: 'Gradient × Input' };
   const preferred = last?.method ?? 'occlusion';
-  const items = ATTRIBUTION_METHODS.map((m) => ({ label: labels[m], description: m === preferred ? (last?.method ? 'last used' : 'default') : undefined, method: m }));
+  const items = ATTRIBUTION_METHODS.map((m) => ({ label: METHOD_LABELS[m], description: m === preferred ? (last?.method ? 'last used' : 'default') : undefined, method: m }));
   items.sort((a, b) => Number(b.method === preferred) - Number(a.method === preferred));
   const m = await vscode.window.showQuickPick(items, { title: `Loupe: token importance of ${datasetName}: method`, placeHolder: 'The attribution method run on each sampled row' });
   return m ? { textColumn, method: m.method } : undefined;

@@ -16,6 +16,10 @@ export const METHOD_LABELS: Record<AttributionMethod, string> = {
   kernelshap: 'KernelSHAP',
   ig: 'Integrated Gradients',
   gradxinput: 'Gradient × Input',
+  saliency: 'Saliency',
+  smoothgrad: 'SmoothGrad',
+  gradshap: 'GradientSHAP',
+  'attention-gradient': 'Attention × gradient',
 };
 const method = literal(...ATTRIBUTION_METHODS);
 

@@ -226,7 +226,7 @@ export const attentionResult = obj({
 });
 export type AttentionResult = Checked<typeof attentionResult>;
 
-export const ATTRIBUTION_METHODS = ['occlusion', 'lime', 'kernelshap', 'ig', 'gradxinput'] as const;
+export const ATTRIBUTION_METHODS = ['occlusion', 'lime', 'kernelshap', 'ig', 'gradxinput', 'saliency', 'smoothgrad', 'gradshap', 'attention-gradient'] as const;
 export const BASELINES = ['pad', 'mask', 'unk', 'zero', 'delete'] as const;
 const outputKind = literal('logit', 'probability', 'logprob');
 
@@ -253,10 +253,14 @@ export const explainParams = obj({
   /** What an absent token becomes, for the perturbation methods and IG alike. */
   baseline: optional(literal(...BASELINES)),
   samples: optional(int),
+  /** SmoothGrad / GradientSHAP noise σ, relative to the RMS of the input's embeddings. */
+  noise: optional(num),
   steps: optional(int),
   rule: optional(literal('gausslegendre', 'riemann_trapezoid', 'riemann_left', 'riemann_right', 'riemann_middle')),
   window: optional(int),
   seed: optional(int),
+  /** Gradient methods: exact gradients of the ONNX graph, finite differences, or auto (exact when possible). */
+  gradients: optional(literal('auto', 'exact', 'finite-differences')),
   maxTokens: optional(int),
   faithfulness: optional(bool),
   words: optional(bool),

@@ -11,6 +11,7 @@ import * as vscode from 'vscode';
 import { revealSourceRange } from '../editorSource';
 import type { Checker } from '../protocol/check';
 import type { ImportanceOrigin } from '../protocol/importanceViewProtocol';
+import type { AttributionMethod } from '../protocol/explainViewProtocol';
 import type { ExportFormatName, SourceViewCommonToHost, SourceViewHostToView } from '../protocol/sourceView';
 import { askExportTarget, exportUriBeside, isPng, writeAtomic } from './export/writeFile';
 import { webviewHtml, webviewOptions } from './webviewHtml';
@@ -58,7 +59,7 @@ export interface AnyResultPanel {
 export interface ResultRecord {
   model: string;
   modelPath: string;
-  methods: ('occlusion' | 'lime' | 'kernelshap' | 'ig' | 'gradxinput')[];
+  methods: AttributionMethod[];
   summary: string;
   /** The whole run's settings, when the source alone does not say how to run it again (feature importance). */
   importance?: ImportanceOrigin;

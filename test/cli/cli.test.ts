@@ -124,6 +124,28 @@ describe('loupe CLI', () => {
     }
   });
 
+  test('explain --json: the exact-gradient methods, recorded as exact; --gradients finite-differences takes the other path', async () => {
+    const ref = readJson<{ text: string; attributions: { lig_gausslegendre: { per_token: number[] } } }>(path.join(SHARED_FIXTURES, 'captum', 'classifier', 'spam_short_0.json'));
+    const model = path.join(SHARED_FIXTURES, 'captum', 'models', 'classifier');
+    const methods = 'ig,saliency,smoothgrad,gradshap,attention-gradient';
+    const { code, stdout, stderr } = await loupe('explain', '--model', model, '--text', ref.text, '--method', methods, '--baseline', 'pad', '--samples', '8', '--noise', '0.05', '--json');
+    assert.equal(code, 0, stderr);
+    const out = JSON.parse(stdout) as { explanations: { method: string; scores: number[]; parameters: { gradients: string; noise: number | null } }[] };
+    assert.deepEqual(out.explanations.map((e) => e.method), methods.split(','));
+    for (const e of out.explanations) assert.equal(e.parameters.gradients, 'exact');
+    assert.equal(out.explanations[2]!.parameters.noise, 0.05);
+    const ig = out.explanations[0]!.scores;
+    const refIg = ref.attributions.lig_gausslegendre.per_token;
+    const l2 = (a: number[]): number => Math.sqrt(a.reduce((s, x) => s + x * x, 0));
+    assert.ok(l2(ig.map((x, i) => x - refIg[i]!)) / l2(refIg) < 1e-3);
+    const fd = await loupe('explain', '--model', model, '--text', ref.text, '--method', 'gradxinput', '--gradients', 'finite-differences', '--json');
+    assert.equal(fd.code, 0, fd.stderr);
+    assert.equal((JSON.parse(fd.stdout) as { explanations: { parameters: { gradients: string } }[] }).explanations[0]!.parameters.gradients, 'finite-differences');
+    const bad = await loupe('explain', '--model', model, '--text', 'hi', '--method', 'saliency', '--gradients', 'sideways');
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--gradients must be one of auto, exact, finite-differences/);
+  });
+
   test('explain: a bad --target is a usage error naming the labels', async () => {
     const { code, stderr } = await loupe('explain', '--text', 'hello', '--target', 'class:eggs');
     assert.equal(code, 2);

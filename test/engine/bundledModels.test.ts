@@ -105,7 +105,7 @@ describe('bundled demo models', () => {
     assert.equal(info.featureNames?.length, 30);
     assert.deepEqual(info.labels, ['malignant', 'benign']);
     const file = path.join(dir, 'heldout.csv');
-    const rows = readNumericCsv(file, info.featureNames);
+    const rows = await readNumericCsv(file, info.featureNames);
     const header = fs.readFileSync(file, 'utf8').split('\n')[0]!.split(',');
     const target = header.indexOf('diagnosis');
     const truth = fs

@@ -19,7 +19,7 @@ const SEQ = 128;
 
 const ms = (ns: bigint): number => Number(ns) / 1e6;
 
-function longText(): string {
+export function longText(): string {
   const words = 'please review the attached invoice for your account and reply with the signed contract before friday so we can ship the order'.split(' ');
   return Array.from({ length: 160 }, (_, k) => words[(k * 7) % words.length]).join(' ');
 }
@@ -75,8 +75,9 @@ export async function benchAttribution(modelPath: string): Promise<void> {
     ['leave-one-out (occlusion)', { method: 'occlusion' }],
     ['LIME, 500 samples', { method: 'lime', samples: 500 }],
     ['KernelSHAP, 500 samples', { method: 'kernelshap', samples: 500 }],
-    ['Integrated Gradients, 50 steps', { method: 'ig', steps: 50 }],
-    ['Gradient x Input', { method: 'gradxinput' }],
+    // Finite differences here, measured against a bare forward loop; exact gradients: gradients.ts.
+    ['Integrated Gradients, 50 steps', { method: 'ig', steps: 50, gradients: 'finite-differences' }],
+    ['Gradient x Input', { method: 'gradxinput', gradients: 'finite-differences' }],
   ];
   console.log(`attribution on ${path.basename(modelPath)}, ${ids.length} tokens, ${THREADS} threads:`);
   for (const [name, req] of methods) {

@@ -6,6 +6,10 @@
 //  5. rewriting and caching a 300 MB model (time and memory)
 //  6. peak worker memory (VmHWM)
 //  7. the attention heatmap's render time for a 512-token layer in Chromium (heatmapRender.ts)
+//  8. token attribution methods at 128 tokens against a bare loop (attribution.ts)
+//  9. exact-gradient IG at 128 tokens, bundled classifier and a DistilBERT-sized model; backward / forward
+// 10. permutation importance: 100k rows × 30 features × 5 repeats against a bare loop; a 1 GB CSV's peak memory (importance.ts)
+//  `--only importance` runs just 10.
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -16,10 +20,12 @@ import { findAttention } from '../../src/engine/model/attentionGraph';
 import { readOnnxFacts } from '../../src/engine/model/onnxFile';
 import { TextTokenizer } from '../../src/engine/tokenize/textTokenizer';
 import { benchAttribution } from './attribution';
+import { benchGradients } from './gradients';
 import { defaultModelPath, resolveModelArg } from '../../src/modelCatalog';
 import { workerEntry } from '../../src/packageRoot';
 import { WorkerSupervisor } from '../../src/worker/supervisor';
 import { benchHeatmapRender } from './heatmapRender';
+import { benchImportance } from './importance';
 
 const args = process.argv.slice(2);
 const modelArg = args.includes('--model') ? args[args.indexOf('--model') + 1] : undefined;
@@ -48,6 +54,7 @@ function longText(i: number): string {
 }
 
 async function main(): Promise<void> {
+  if (args.includes('--only') && args[args.indexOf('--only') + 1] === 'importance') return benchImportance();
   console.log(`Loupe bench — model ${path.relative(process.cwd(), modelPath) || modelPath}, ${THREADS} threads, node ${process.versions.node}`);
   const model = { path: modelPath };
 
@@ -137,6 +144,11 @@ async function main(): Promise<void> {
 
   // 8. Token attribution methods at 128 tokens with Captum's budgets, against a bare loop.
   await benchAttribution(modelPath);
+
+  // 9. Exact gradients: IG at 128 tokens on this model and on a DistilBERT-sized one; backward / forward.
+  await benchGradients(modelPath);
+  // 10. Permutation importance on 100k rows and on a 1 GB CSV.
+  await benchImportance();
 }
 
 function feeds1(row: number[]): Record<string, ort.Tensor> {

@@ -5,7 +5,7 @@
 
 import * as path from 'node:path';
 import { LoupeError } from '../../protocol/errors';
-import type { DatasetColumn, DatasetRef, Imputation } from '../../protocol/workerProtocol';
+import type { DatasetColumn, DatasetRef, DatasetUsage, Imputation } from '../../protocol/workerProtocol';
 import type { CancelToken, ProgressFn } from '../cancellation';
 import { ColumnStats } from './columnStats';
 import { openRecords } from './records';
@@ -215,4 +215,21 @@ function growInt(a: Int32Array, size: number): Int32Array {
   const b = new Int32Array(size);
   b.set(a);
   return b;
+}
+
+/** What a result says of the rows a table came from; the caller adds how they were used. */
+export function tableUsage(table: Table, imputation: Imputation): Pick<DatasetUsage, 'path' | 'format' | 'delimiter' | 'sizeBytes' | 'rowsInFile' | 'rowsUsed' | 'sampled' | 'droppedRows' | 'columns' | 'imputation' | 'imputed'> {
+  return {
+    path: table.file,
+    format: table.format,
+    delimiter: table.delimiter,
+    sizeBytes: table.sizeBytes,
+    rowsInFile: table.rowsInFile,
+    rowsUsed: table.n,
+    sampled: table.sampled,
+    droppedRows: table.droppedRows,
+    columns: table.columns,
+    imputation,
+    imputed: table.imputed,
+  };
 }

@@ -4,7 +4,8 @@
 //   regressors                         → the values;
 //   only an integer label tensor       → predicted classes (sklearn-onnx with a ZipMap output:
 //                                        the probabilities are a sequence of maps, which
-//                                        onnxruntime-node cannot return).
+//                                        onnxruntime-node 1.30 cannot return: fetching it throws
+//                                        "Non tensor type is temporarily not supported").
 // `loupe predict` and permutation importance both read outputs through here, so they agree.
 
 import * as path from 'node:path';

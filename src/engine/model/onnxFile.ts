@@ -30,6 +30,10 @@ export interface OnnxNode {
   ints: Record<string, number>;
   /** Whether the node carries subgraphs (If, Loop, Scan). */
   hasSubgraph: boolean;
+  /** Float, integer-list and string attributes (epsilon, perm, axes, approximate, …), for graph rewriting. */
+  floats?: Record<string, number>;
+  intLists?: Record<string, number[]>;
+  strings?: Record<string, string>;
 }
 
 export interface OnnxGraph {
@@ -150,6 +154,13 @@ export class WireReader {
     }
     return Number(BigInt.asIntN(64, result));
   }
+  /** A fixed32 float (wire type 5). */
+  float32(): number {
+    if (this.pos + 4 > this.end) this.truncated();
+    const b = Buffer.from([this.buf.byteAt(this.pos), this.buf.byteAt(this.pos + 1), this.buf.byteAt(this.pos + 2), this.buf.byteAt(this.pos + 3)]);
+    this.pos += 4;
+    return b.readFloatLE(0);
+  }
   sub(): WireReader {
     const [s, e] = this.bytes();
     return new WireReader(this.buf, s, e, this.file);
@@ -183,12 +194,12 @@ export class WireReader {
 const MODEL = { irVersion: 1, producerName: 2, graph: 7, opsetImport: 8, metadataProps: 14 };
 const GRAPH = { node: 1, initializer: 5, input: 11, output: 12, valueInfo: 13 };
 const NODE = { input: 1, output: 2, name: 3, opType: 4, attribute: 5, domain: 7 };
-const ATTRIBUTE = { name: 1, i: 3, g: 6, graphs: 11 };
+const ATTRIBUTE = { name: 1, f: 2, i: 3, s: 4, g: 6, ints: 8, graphs: 11 };
 const TENSOR = { name: 8, externalData: 13, dataLocation: 14 };
 const VALUE_INFO = { name: 1, type: 2 };
 
 function readNode(n: WireReader): OnnxNode {
-  const node: OnnxNode = { opType: '', domain: '', name: '', inputs: [], outputs: [], ints: {}, hasSubgraph: false };
+  const node: OnnxNode = { opType: '', domain: '', name: '', inputs: [], outputs: [], ints: {}, hasSubgraph: false, floats: {}, intLists: {}, strings: {} };
   while (!n.done) {
     const [f, w] = n.tag();
     if (f === NODE.opType && w === 2) node.opType = n.string();
@@ -200,16 +211,28 @@ function readNode(n: WireReader): OnnxNode {
       const a = n.sub();
       let name = '';
       let i: number | null = null;
+      let f: number | null = null;
+      let s: string | null = null;
+      const list: number[] = [];
       while (!a.done) {
         const [af, aw] = a.tag();
         if (af === ATTRIBUTE.name && aw === 2) name = a.string();
         else if (af === ATTRIBUTE.i && aw === 0) i = a.signedVarint();
-        else {
+        else if (af === ATTRIBUTE.f && aw === 5) f = a.float32();
+        else if (af === ATTRIBUTE.s && aw === 2) s = a.string();
+        else if (af === ATTRIBUTE.ints && aw === 0) list.push(a.signedVarint());
+        else if (af === ATTRIBUTE.ints && aw === 2) {
+          const packed = a.sub();
+          while (!packed.done) list.push(packed.signedVarint());
+        } else {
           if ((af === ATTRIBUTE.g || af === ATTRIBUTE.graphs) && aw === 2) node.hasSubgraph = true;
           a.skip(aw);
         }
       }
       if (i !== null) node.ints[name] = i;
+      if (f !== null) node.floats![name] = f;
+      if (s !== null) node.strings![name] = s;
+      if (list.length > 0) node.intLists![name] = list;
     } else n.skip(w);
   }
   return node;

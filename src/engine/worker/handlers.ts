@@ -104,11 +104,11 @@ export const handlers: Handlers = {
       explanations.push({ ...r, parameters: { ...r.parameters } });
       before += budgets[i]!;
     }
-    const { methods, target, baseline, samples, steps, rule, window, seed, maxTokens, faithfulness, words } = params;
+    const { methods, target, baseline, samples, noise, steps, rule, window, seed, gradients, maxTokens, faithfulness, words } = params;
     const batchSize = Math.max(...explanations.map((e) => e.batchSize));
     return {
       model: model.info,
-      run: runInfo('explain', { methods, target, baseline, samples, steps, rule, window, maxTokens, faithfulness, words }, model.info.sha256, batchSize, threads, seed ?? 0),
+      run: runInfo('explain', { methods, target, baseline, samples, noise, steps, rule, window, gradients, maxTokens, faithfulness, words }, model.info.sha256, batchSize, threads, seed ?? 0),
       explanations,
     };
   },
@@ -135,9 +135,11 @@ function attributionRequests(params: ExplainParams, settings: EngineSettings): A
     target: params.target,
     baseline: params.baseline,
     samples: params.samples,
+    noise: params.noise,
     steps: params.steps,
     rule: params.rule,
     window: params.window,
+    gradients: params.gradients,
     seed: params.seed ?? 0,
     maxTokens: params.maxTokens ?? null,
     faithfulness: params.faithfulness ?? true,

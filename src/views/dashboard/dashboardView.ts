@@ -205,7 +205,12 @@ export class DashboardView implements vscode.WebviewViewProvider, vscode.Disposa
             case 'ig':
               return `steps ${defaults.steps ?? 50} · ${baseline}`;
             case 'gradxinput':
-              return 'one gradient (finite differences)';
+            case 'saliency':
+            case 'attention-gradient':
+              return 'one gradient (exact where the graph allows, else finite differences)';
+            case 'smoothgrad':
+            case 'gradshap':
+              return `samples ${defaults.samples ?? 500} · seed ${defaults.seed ?? 0} · exact gradients`;
           }
         };
         try {

@@ -57,9 +57,13 @@ describe('budgets', () => {
 
   test('plannedForwardPasses from the shape alone', async () => {
     const m = await captumModel('classifier');
-    const p = resolveParameters(m, { method: 'ig', steps: 50 });
+    const p = resolveParameters(m, { method: 'ig', steps: 50, gradients: 'finite-differences' });
     // f(x); the embeddings of x and of the [PAD] row; f(baseline); 2 passes per token and step.
     assert.equal(plannedForwardPasses({ ...p, faithfulness: null }, { numTokens: 128, numFeatures: 126 }), 1 + 2 + 1 + 2 * 126 * 50);
+    // Exact gradients: f(x); the embeddings; one forward-and-backward row for f(baseline) and per step.
+    const exact = resolveParameters(m, { method: 'ig', steps: 50 });
+    assert.equal(exact.gradients, 'exact');
+    assert.equal(plannedForwardPasses({ ...exact, faithfulness: null }, { numTokens: 128, numFeatures: 126 }), 1 + 2 + 1 + 50);
     const occ = resolveParameters(m, { method: 'occlusion', window: 3, faithfulness: false });
     assert.equal(plannedForwardPasses(occ, { numTokens: 37, numFeatures: 35 }), 1 + 33);
     const ks = resolveParameters(m, { method: 'kernelshap', faithfulness: false });

@@ -54,6 +54,26 @@ export function model(dir: string, onnxFile?: string): Promise<LoadedModel> {
   return m;
 }
 
+/** One text of a Hugging Face fixture's reference.json, with its autograd references. */
+export interface HfReference {
+  text: string;
+  input_ids: number[];
+  target: { class?: number; token_id?: number };
+  grad_x_input: number[];
+  saliency_l2: number[];
+  ig_zero_baseline: number[];
+  f_x: number;
+  f_baseline_zero: number;
+}
+
+/** Every export of the Hugging Face fixtures: [folder, file]. */
+export const HF_FILES: [string, string][] = [
+  ['bert-cls', 'model.onnx'],
+  ['bert-cls', 'model_dynamo.onnx'],
+  ['gpt2-lm', 'model.onnx'],
+  ['gpt2-lm', 'model_sdpa.onnx'],
+];
+
 export const captumModel = (kind: 'classifier' | 'lm'): Promise<LoadedModel> => model(path.join(CAPTUM, 'models', kind));
 
 export async function run(m: LoadedModel, text: string, req: AttributionRequest, work = quiet()): Promise<AttributionResult> {

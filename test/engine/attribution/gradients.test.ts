@@ -12,7 +12,7 @@ import { describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { embeddingModel, findWordEmbedding } from '../../../src/engine/methods/attribution/embeddingGraph';
 import { readJson, tempDir } from '../../helpers';
-import { captumCases, captumModel, HF, log, maxDiff, model, relL2, run } from './common';
+import { captumCases, captumModel, HF, HF_FILES, HfReference, log, maxDiff, model, relL2, run } from './common';
 
 describe('Integrated Gradients equals Captum LayerIntegratedGradients', () => {
   for (const c of captumCases()) {
@@ -20,7 +20,7 @@ describe('Integrated Gradients equals Captum LayerIntegratedGradients', () => {
       const m = await captumModel(c.kind);
       for (const rule of ['gausslegendre', 'riemann_trapezoid'] as const) {
         const ref = c.attributions[`lig_${rule}`]!;
-        const r = await run(m, c.text, { method: 'ig', baseline: 'pad', rule, steps: 50 });
+        const r = await run(m, c.text, { method: 'ig', baseline: 'pad', rule, steps: 50, gradients: 'finite-differences' });
         assert.deepEqual(r.parameters.keepSpecialInBaseline, true);
         const rel = relL2(r.scores, ref.per_token);
         const baselineDiff = Math.abs(r.target.baselineValue! - ref.F_baseline!);
@@ -41,23 +41,6 @@ describe('Integrated Gradients equals Captum LayerIntegratedGradients', () => {
   }
 });
 
-interface HfReference {
-  text: string;
-  input_ids: number[];
-  target: { class?: number; token_id?: number };
-  grad_x_input: number[];
-  ig_zero_baseline: number[];
-  f_x: number;
-  f_baseline_zero: number;
-}
-
-const HF_FILES: [string, string][] = [
-  ['bert-cls', 'model.onnx'],
-  ['bert-cls', 'model_dynamo.onnx'],
-  ['gpt2-lm', 'model.onnx'],
-  ['gpt2-lm', 'model_sdpa.onnx'],
-];
-
 describe('gradients equal the PyTorch autograd references', () => {
   for (const [folder, file] of HF_FILES) {
     test(`hf/${folder}/${file}`, async () => {
@@ -66,14 +49,14 @@ describe('gradients equal the PyTorch autograd references', () => {
       const m = await model(dir, file);
       for (const ref of readJson<{ references: HfReference[] }>(path.join(dir, 'reference.json')).references) {
         const target = ref.target.class !== undefined ? { kind: 'class' as const, index: ref.target.class } : { kind: 'next-token' as const, tokenId: ref.target.token_id! };
-        const gxi = await run(m, ref.text, { method: 'gradxinput', target });
+        const gxi = await run(m, ref.text, { method: 'gradxinput', target, gradients: 'finite-differences' });
         assert.deepEqual(
           gxi.tokens.map((t) => t.id),
           ref.input_ids,
         );
         assert.ok(Math.abs(gxi.target.value - ref.f_x) < 1e-5);
         // The reference's zero baseline zeroes every token, special ones included.
-        const ig = await run(m, ref.text, { method: 'ig', baseline: 'zero', keepSpecialInBaseline: false, target, rule: 'gausslegendre', steps: 50 });
+        const ig = await run(m, ref.text, { method: 'ig', baseline: 'zero', keepSpecialInBaseline: false, target, rule: 'gausslegendre', steps: 50, gradients: 'finite-differences' });
         const gxiRel = relL2(gxi.scores, ref.grad_x_input);
         const igRel = relL2(ig.scores, ref.ig_zero_baseline);
         log(

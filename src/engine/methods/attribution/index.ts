@@ -15,6 +15,11 @@ import { argmax } from '../../inference/math';
 import type { Work } from '../../inference/predict';
 import type { LoadedModel } from '../../model/loadModel';
 import { faithfulness, faithfulnessOptions, faithfulnessPasses } from './faithfulness';
+import { attentionGradient, attentionGradientRunner, attentionTaps } from './attentionGradient';
+import { gradientShap, smoothGrad } from './noisyGradients';
+import { exactGradientPasses, exactGradientTimesInput, exactIntegratedGradients, exactSaliency } from './exactGradients';
+import { gradientSupport } from './gradientModel';
+import { gradientRunner } from './gradientRunner';
 import { DEFAULT_FD_STEP, gradientTimesInput, gradXInputPasses, igPasses, integratedGradients } from './gradients';
 import { kernelShap, kernelShapPasses } from './kernelShap';
 import { lime, limeOptions, limePasses } from './lime';
@@ -30,8 +35,11 @@ import {
   AttributionParameters,
   AttributionRequest,
   AttributionResult,
+  AttributionMethod,
   AttributionStep,
   BASELINES,
+  GRADIENT_MODES,
+  GradientMode,
   ResolvedTarget,
   TargetRequest,
 } from './types';
@@ -40,7 +48,36 @@ import { aggregateWords } from './words';
 export * from './types';
 export type { RunEnv } from './runner';
 
-const GRADIENT_METHODS = new Set(['ig', 'gradxinput']);
+const GRADIENT_METHODS = new Set(['ig', 'gradxinput', 'saliency', 'smoothgrad', 'gradshap', 'attention-gradient']);
+/** Methods that need the whole gradient, which finite differences cannot give at a sensible cost. */
+const EXACT_ONLY = new Set(['saliency', 'smoothgrad', 'gradshap', 'attention-gradient']);
+/** Methods with a baseline embedding, as Integrated Gradients has. */
+const PATH_METHODS = new Set(['ig', 'gradshap']);
+
+/** How a gradient method gets ∇f: exact when the graph can be differentiated (or required), else finite differences. */
+function resolveGradients(model: LoadedModel, method: AttributionMethod, mode: GradientMode): { gradients: 'exact' | 'finite-differences'; fallback: string | null } {
+  const file = model.info.onnxFile;
+  if (!GRADIENT_MODES.includes(mode)) throw bad(`Unknown gradients mode "${String(mode)}" (one of ${GRADIENT_MODES.join(', ')}).`);
+  if (mode === 'finite-differences') {
+    if (EXACT_ONLY.has(method)) throw bad(`${method} needs exact gradients; finite differences give only directional derivatives.`);
+    return { gradients: 'finite-differences', fallback: null };
+  }
+  let support: ReturnType<typeof gradientSupport>;
+  try {
+    support = gradientSupport(model);
+  } catch (e) {
+    // No word embeddings to differentiate (a fused or merged export): the run says why, as it
+    // always did; planning goes on, so that the other methods can still be planned.
+    if (e instanceof LoupeError && mode === 'auto') return { gradients: EXACT_ONLY.has(method) ? 'exact' : 'finite-differences', fallback: null };
+    throw e;
+  }
+  if (support.ok) return { gradients: 'exact', fallback: null };
+  const why = `${path.basename(file)} has operators Loupe cannot differentiate on the path to the output: ${support.ops.join(', ')}`;
+  if (mode === 'exact') throw new LoupeError('UNSUPPORTED', `${why}. Use gradients "auto" or "finite-differences".`, { file });
+  // A method that needs the whole gradient fails when it runs (gradientRunner.ts says why), not when planned.
+  if (EXACT_ONLY.has(method)) return { gradients: 'exact', fallback: null };
+  return { gradients: 'finite-differences', fallback: why };
+}
 const bad = (message: string, file?: string): LoupeError => new LoupeError('BAD_REQUEST', message, { file });
 
 function intIn(name: string, v: number, lo: number, hi: number): number {
@@ -69,31 +106,38 @@ export function resolveParameters(model: LoadedModel, req: AttributionRequest): 
 
   const tokens = baselineTokens(model.tokenizer!);
   const gradient = GRADIENT_METHODS.has(req.method);
-  const baseline = req.baseline ?? (gradient && req.method === 'ig' && tokens.pad === null ? 'zero' : defaultTokenBaseline(tokens));
+  const baseline = req.baseline ?? (gradient && PATH_METHODS.has(req.method) && tokens.pad === null ? 'zero' : defaultTokenBaseline(tokens));
   if (!BASELINES.includes(baseline)) throw bad(`Unknown baseline "${String(baseline)}" (one of ${BASELINES.join(', ')}).`);
   if (!gradient && baseline === 'zero') throw bad(`The zero baseline is an embedding: ${req.method} replaces token ids (pad, mask, unk) or deletes them.`);
-  if (req.method === 'ig' && baseline === 'delete') throw bad('Integrated Gradients needs a baseline of the same length: zero, pad, mask or unk, not delete.');
-  if (req.method === 'gradxinput' && baseline === 'zero') throw bad('Gradient × Input has no baseline; the baseline only says how faithfulness removes tokens (pad, mask, unk or delete).');
+  if (PATH_METHODS.has(req.method) && baseline === 'delete') throw bad(`${req.method === 'ig' ? 'Integrated Gradients' : 'GradientSHAP'} needs a baseline of the same length: zero, pad, mask or unk, not delete.`);
+  if (gradient && !PATH_METHODS.has(req.method) && baseline === 'zero') throw bad(`${req.method} has no baseline; the baseline only says how faithfulness removes tokens (pad, mask, unk or delete).`);
   if (baseline !== 'zero') replacementId(baseline, tokens, file);
 
+  const noisy = req.method === 'smoothgrad' || req.method === 'gradshap';
+  const noise = noisy ? (req.noise ?? (req.method === 'smoothgrad' ? 0.1 : 0)) : null;
+  if (noise !== null && !(noise >= 0 && noise <= 10)) throw bad(`noise must be between 0 and 10, not ${noise}.`);
   const uses = {
-    samples: req.method === 'lime' || req.method === 'kernelshap',
+    samples: req.method === 'lime' || req.method === 'kernelshap' || noisy,
     steps: req.method === 'ig',
     window: req.method === 'occlusion',
   };
   const rule = req.rule ?? 'gausslegendre';
   if (!IG_RULES.includes(rule)) throw bad(`Unknown integration rule "${String(rule)}" (one of ${IG_RULES.join(', ')}).`);
   const steps = uses.steps ? intIn('steps', req.steps ?? 50, rule === 'gausslegendre' ? 1 : 2, 1000) : null;
-  const fdStep = gradient ? (req.fdStep ?? DEFAULT_FD_STEP) : null;
+  const grad = gradient ? resolveGradients(model, req.method, req.gradients ?? 'auto') : null;
+  const fdStep = grad?.gradients === 'finite-differences' ? (req.fdStep ?? DEFAULT_FD_STEP) : null;
   if (fdStep !== null && !(fdStep > 0 && fdStep < 0.5)) throw bad(`fdStep must be between 0 and 0.5, not ${fdStep}.`);
   if (req.lime?.kernelWidth !== undefined && !(req.lime.kernelWidth > 0)) throw bad(`lime.kernelWidth must be > 0, not ${req.lime.kernelWidth}.`);
   const lo = req.method === 'lime' ? limeOptions(req.lime) : null;
   if (lo && lo.regressor !== 'linear' && !(lo.alpha > 0)) throw bad(`lime.alpha must be > 0, not ${lo.alpha}.`);
   return {
     method: req.method,
+    gradients: grad?.gradients ?? null,
+    gradientFallback: grad?.fallback ?? null,
     baseline,
-    keepSpecialInBaseline: req.method === 'ig' ? (req.keepSpecialInBaseline ?? true) : null,
-    samples: uses.samples ? intIn('samples', req.samples ?? 500, 2, 100_000) : null,
+    keepSpecialInBaseline: PATH_METHODS.has(req.method) ? (req.keepSpecialInBaseline ?? true) : null,
+    samples: uses.samples ? intIn('samples', req.samples ?? (noisy ? 50 : 500), noisy ? 1 : 2, 100_000) : null,
+    noise,
     steps,
     rule: uses.steps ? rule : null,
     window: uses.window ? intIn('window', req.window ?? 1, 1, 4096) : null,
@@ -134,10 +178,20 @@ function stepPasses(p: AttributionParameters, n: number, M: number, seed: number
       passes += kernelShapPasses(M, p.samples!, seed, p.exactMaxTokens!);
       break;
     case 'ig':
-      passes += igPasses(p.keepSpecialInBaseline ? M : n, p.steps!, p.baseline !== 'zero');
+      passes += p.gradients === 'exact' ? exactGradientPasses.ig(p.steps!, p.baseline !== 'zero') : igPasses(p.keepSpecialInBaseline ? M : n, p.steps!, p.baseline !== 'zero');
       break;
     case 'gradxinput':
-      passes += gradXInputPasses(n);
+      passes += p.gradients === 'exact' ? exactGradientPasses.atInput() : gradXInputPasses(n);
+      break;
+    case 'saliency':
+    case 'attention-gradient':
+      passes += exactGradientPasses.atInput();
+      break;
+    case 'smoothgrad':
+      passes += 1 + p.samples!;
+      break;
+    case 'gradshap':
+      passes += (p.baseline !== 'zero' ? 2 : 1) + p.samples! + 1;
       break;
   }
   if (p.faithfulness) passes += faithfulnessPasses(M, p.faithfulness);
@@ -262,12 +316,31 @@ async function runStep(
     case 'kernelshap':
       out = await kernelShap(p, runner, params.samples!, params.exactMaxTokens!, replacement);
       break;
-    case 'ig':
-      out = await integratedGradients(p, runner, { id: params.baseline === 'zero' ? null : replacement, keepSpecial: params.keepSpecialInBaseline! }, params.steps!, params.rule!, params.fdStep!);
+    case 'ig': {
+      const baseline = { id: params.baseline === 'zero' ? null : replacement, keepSpecial: params.keepSpecialInBaseline! };
+      out =
+        params.gradients === 'exact'
+          ? await exactIntegratedGradients(p, runner, await gradientRunner(runner), baseline, params.steps!, params.rule!)
+          : await integratedGradients(p, runner, baseline, params.steps!, params.rule!, params.fdStep!);
       break;
+    }
     case 'gradxinput':
-      out = await gradientTimesInput(p, runner, params.fdStep!);
+      out = params.gradients === 'exact' ? await exactGradientTimesInput(p, runner, await gradientRunner(runner)) : await gradientTimesInput(p, runner, params.fdStep!);
       break;
+    case 'saliency':
+      out = await exactSaliency(p, runner, await gradientRunner(runner));
+      break;
+    case 'smoothgrad':
+      out = await smoothGrad(p, runner, await gradientRunner(runner), params.samples!, params.noise!);
+      break;
+    case 'gradshap':
+      out = await gradientShap(p, runner, await gradientRunner(runner), { id: params.baseline === 'zero' ? null : replacement, keepSpecial: params.keepSpecialInBaseline! }, params.samples!, params.noise!);
+      break;
+    case 'attention-gradient': {
+      const taps = attentionTaps(model);
+      out = await attentionGradient(p, runner, await attentionGradientRunner(runner, taps), taps);
+      break;
+    }
   }
   const scores = new Array<number>(ids.length).fill(0);
   const attributed = new Array<boolean>(ids.length).fill(false);
@@ -291,6 +364,7 @@ async function runStep(
     baselineValue: out.baselineValue,
   };
   const warnings: string[] = [];
+  if (params.gradientFallback) warnings.push(`${params.gradientFallback}; finite differences were used instead of exact gradients.`);
   if (params.method === 'ig' && out.completenessGap !== null && out.baselineValue !== null) {
     const change = Math.abs(fx! - out.baselineValue);
     if (Math.abs(out.completenessGap) > 0.05 * change + 1e-6) {

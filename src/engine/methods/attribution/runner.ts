@@ -111,6 +111,16 @@ export class Runner {
     return out;
   }
 
+  /** Runs another session of this model (the gradient model) on `batch` rows: cancellable, counted and reported like a forward. */
+  async runSession(entry: SessionEntry, feeds: Record<string, ort.Tensor>, fetch: string[], batch: number): Promise<ort.InferenceSession.OnnxValueMapType> {
+    this.work.token.throwIfCancelled();
+    const out = await entry.session.run(feeds, fetch);
+    this.forwardPasses += batch;
+    this.largestBatch = Math.max(this.largestBatch, batch);
+    this.work.progress(this.forwardPasses, Math.max(this.total, this.forwardPasses));
+    return out;
+  }
+
   /** Per-row access to one batch's output: classifier [B, C] → C values; LM [B, W, V] → the row's positions. */
   private reader(t: ort.Tensor, batch: number): (b: number, position: number) => Floats {
     const data = floats(t, 'output');

@@ -4,7 +4,7 @@
 import type { TokenSpan, Truncation } from '../../../protocol/workerProtocol';
 import type { IgRule } from './quadrature';
 
-export const ATTRIBUTION_METHODS = ['occlusion', 'lime', 'kernelshap', 'ig', 'gradxinput'] as const;
+export const ATTRIBUTION_METHODS = ['occlusion', 'lime', 'kernelshap', 'ig', 'gradxinput', 'saliency', 'smoothgrad', 'gradshap', 'attention-gradient'] as const;
 export type AttributionMethod = (typeof ATTRIBUTION_METHODS)[number];
 
 /** What an absent token becomes: a [PAD]/[MASK]/[UNK] id, removal, or (gradients) a zero embedding. */
@@ -42,8 +42,10 @@ export interface AttributionRequest {
   baseline?: Baseline;
   /** Gradient baselines: keep special tokens at their own embeddings (default true, as Captum's text tutorials do). */
   keepSpecialInBaseline?: boolean;
-  /** LIME / KernelSHAP samples (default 500). */
+  /** LIME / KernelSHAP samples (default 500); SmoothGrad / GradientSHAP noise samples (default 50). */
   samples?: number;
+  /** SmoothGrad / GradientSHAP: noise σ relative to the RMS of the input's embeddings (defaults 0.1 and 0). */
+  noise?: number;
   /** Integrated Gradients steps (default 50). */
   steps?: number;
   /** Integrated Gradients rule (default 'gausslegendre', Captum's default). */
@@ -57,6 +59,8 @@ export interface AttributionRequest {
   lime?: LimeOptions;
   /** Central finite-difference step, relative to the token's direction (default 1e-2; see gradients.ts). */
   fdStep?: number;
+  /** How gradient methods get ∇f: 'exact' (the differentiated ONNX graph), 'finite-differences', or 'auto' (exact when the graph can be differentiated; the default). */
+  gradients?: GradientMode;
   /** Truncate the text to this many tokens (default: the model's maximum). */
   maxTokens?: number | null;
   /** Upper bound of one batch's tensors (default 1024 MB), and an optional cap on rows per batch. */
@@ -162,11 +166,19 @@ export interface AttributionStep {
   warnings: string[];
 }
 
+export const GRADIENT_MODES = ['auto', 'exact', 'finite-differences'] as const;
+export type GradientMode = (typeof GRADIENT_MODES)[number];
+
 export interface AttributionParameters {
   method: AttributionMethod;
+  /** How the gradient was obtained (gradient methods), else null. */
+  gradients: 'exact' | 'finite-differences' | null;
+  /** Why exact gradients were not used (ops without a vector-Jacobian product), when they were not. */
+  gradientFallback: string | null;
   baseline: Baseline;
   keepSpecialInBaseline: boolean | null;
   samples: number | null;
+  noise: number | null;
   steps: number | null;
   rule: IgRule | null;
   window: number | null;

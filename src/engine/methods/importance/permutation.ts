@@ -122,28 +122,47 @@ export async function permutationImportance(runner: TabularRunner, spec: Permuta
   const predictions = (P: Float64Array): Predictions => ({ n: m, width: C, P, kind: runner.meaning });
 
   const features: FeatureImportance[] = [];
-  const permuted = new Float64Array(m * C);
+  // For one group, each block of rows is run once per repeat with the group's columns overwritten in
+  // place (values gathered from a column-major copy, so random reads stay within one column) and
+  // restored after the block's last repeat: rows are never copied, and a block stays in cache over
+  // its repeats. Outputs are kept per repeat for the scorers (repeats × rows × outputs).
+  const Xt = runner.buffer(m);
+  for (let i = 0; i < m; i++) for (let k = 0; k < W; k++) Xt[k * m + i] = Xs[i * W + k]!;
+  const widest = Math.max(1, ...spec.groups.map((g) => g.indices.length));
+  const saved = new Float64Array(B * widest);
+  const permuted = spec.definition === 'sklearn' ? Array.from({ length: spec.repeats }, () => new Float64Array(m * C)) : [];
   for (let g = 0; g < spec.groups.length; g++) {
     const group = spec.groups[g]!;
-    const values: number[] = [];
-    for (let r = 0; r < spec.repeats; r++) {
-      const perm = perms(g, r);
-      let squared = 0;
-      for (let start = 0; start < m; start += B) {
-        work.token.throwIfCancelled();
-        const n = Math.min(B, m - start);
-        batch.set(Xs.subarray(start * W, (start + n) * W));
-        for (const k of group.indices) for (let i = 0; i < n; i++) batch[i * W + k] = Xs[perm[start + i]! * W + k]!;
-        const out = await runner.run(batch, n);
-        if (spec.definition === 'label-free') {
-          const o = start * C;
-          for (let j = 0; j < n * C; j++) squared += (base[o + j]! - out[j]!) ** 2;
-        } else permuted.set(out, start * C);
-        done += n;
-        work.progress(done, total, `Permuting ${group.name}`);
+    const cols = group.indices;
+    const squared = new Float64Array(spec.repeats);
+    for (let start = 0; start < m; start += B) {
+      const n = Math.min(B, m - start);
+      const view = Xs.subarray(start * W, (start + n) * W);
+      for (let j = 0; j < cols.length; j++) for (let i = 0; i < n; i++) saved[j * B + i] = view[i * W + cols[j]!]!;
+      try {
+        for (let r = 0; r < spec.repeats; r++) {
+          work.token.throwIfCancelled();
+          const perm = perms(g, r);
+          for (let j = 0; j < cols.length; j++) {
+            const k = cols[j]!;
+            const col = k * m;
+            for (let i = 0; i < n; i++) view[i * W + k] = Xt[col + perm[start + i]!]!;
+          }
+          const out = await runner.run(view, n);
+          if (spec.definition === 'label-free') {
+            const o = start * C;
+            let sq = 0;
+            for (let j = 0; j < n * C; j++) sq += (base[o + j]! - out[j]!) ** 2;
+            squared[r]! += sq;
+          } else permuted[r]!.set(out, start * C);
+          done += n;
+          work.progress(done, total, `Permuting ${group.name}`);
+        }
+      } finally {
+        for (let j = 0; j < cols.length; j++) for (let i = 0; i < n; i++) view[i * W + cols[j]!] = saved[j * B + i]!;
       }
-      values.push(spec.definition === 'label-free' ? squared / m : baselineScore! - score(spec.scoring!, ys!, predictions(permuted)));
     }
+    const values = Array.from({ length: spec.repeats }, (_, r) => (spec.definition === 'label-free' ? squared[r]! / m : baselineScore! - score(spec.scoring!, ys!, predictions(permuted[r]!))));
     features.push({ name: group.name, columns: group.columns, ...meanStd(values), values });
   }
   return { baselineScore, features, rowsScored: m };

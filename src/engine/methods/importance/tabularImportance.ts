@@ -6,7 +6,7 @@ import { LoupeError } from '../../../protocol/errors';
 import type { DatasetUsage, FeatureMapping, ImportanceParams, ModelInfo, Scoring } from '../../../protocol/workerProtocol';
 import { checkMapping, modelFeatures, suggest } from '../../data/mapping';
 import { openRecords } from '../../data/records';
-import { DEFAULT_ROW_BUDGET, loadTable, Table } from '../../data/table';
+import { DEFAULT_ROW_BUDGET, loadTable, Table, tableUsage } from '../../data/table';
 import { parseNumber } from '../../data/values';
 import type { Work } from '../../inference/predict';
 import type { LoadedModel } from '../../model/loadModel';
@@ -149,22 +149,12 @@ export async function tabularImportance(model: LoadedModel, params: ImportancePa
   if (table.droppedRows > 0) warnings.push(`${table.droppedRows} rows with missing values were dropped.`);
   if (runner.output.kind === 'labels' && runner.output.zipmapHint) warnings.push('The model gives only labels here (its probabilities are a ZipMap output), so scores use predicted classes.');
   const dataset: DatasetUsage = {
-    path: table.file,
-    format: table.format,
-    delimiter: table.delimiter,
-    sizeBytes: table.sizeBytes,
-    rowsInFile: table.rowsInFile,
-    rowsUsed: table.n,
+    ...tableUsage(table, imputation),
     rowsScored: outcome.rowsScored,
-    sampled: table.sampled,
-    droppedRows: table.droppedRows,
-    columns: table.columns,
     mapping: resolved.mapping,
     mappingBy: resolved.mappingBy,
     target: resolved.definition === 'sklearn' ? resolved.target : null,
     labels: classifier ? (model.info.labels ?? Array.from({ length: runner.outWidth }, (_, i) => String(i))) : null,
-    imputation,
-    imputed: table.imputed,
   };
   return { ...outcome, resolved, dataset, forwardRows: runner.forwardRows, warnings };
 }

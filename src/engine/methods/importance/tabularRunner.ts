@@ -45,8 +45,8 @@ export class TabularRunner {
     return this.double ? new Float64Array(rows * this.width) : new Float32Array(rows * this.width);
   }
 
-  /** Outputs of the first n rows of `batch` (n × outWidth, float64). */
-  async run(batch: Float32Array | Float64Array, n: number): Promise<Float64Array> {
+  /** Outputs of the first n rows of `batch` (n × outWidth; float32 probabilities are returned as the model gave them). */
+  async run(batch: Float32Array | Float64Array, n: number): Promise<Float32Array | Float64Array> {
     const data = batch.subarray(0, n * this.width);
     const tensor = this.double ? new ort.Tensor('float64', data as Float64Array, [n, this.width]) : new ort.Tensor('float32', data as Float32Array, [n, this.width]);
     let result: ort.Tensor;
@@ -71,7 +71,7 @@ export class TabularRunner {
   }
 
   /** The arithmetic of classProbabilities (inference/tabularOutputs), without an array per row. */
-  private probabilities(raw: Float32Array | Float64Array, n: number, per: number): Float64Array {
+  private probabilities(raw: Float32Array | Float64Array, n: number, per: number): Float32Array | Float64Array {
     if (per === 1) {
       this.outWidth = 2;
       const out = new Float64Array(n * 2);
@@ -82,8 +82,8 @@ export class TabularRunner {
       return out;
     }
     this.outWidth = per;
+    if (this.output.kind === 'probabilities') return raw;
     const out = Float64Array.from(raw);
-    if (this.output.kind === 'probabilities') return out;
     for (let i = 0; i < n; i++) {
       const o = i * per;
       const lse = logSumExp(out.subarray(o, o + per));

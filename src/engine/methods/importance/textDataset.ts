@@ -8,7 +8,7 @@ import { LoupeError } from '../../../protocol/errors';
 import type { DatasetUsage, ImportanceParams, TextImportance, TokenImportance } from '../../../protocol/workerProtocol';
 import { describeDataset } from '../../data/describe';
 import { suggest } from '../../data/mapping';
-import { loadTable } from '../../data/table';
+import { loadTable, tableUsage } from '../../data/table';
 import type { Work } from '../../inference/predict';
 import type { LoadedModel } from '../../model/loadModel';
 import { attribute, planAttribution, type AttributionRequest, type AttributionResult, type RunEnv } from '../attribution';
@@ -70,24 +70,7 @@ export async function textDatasetImportance(model: LoadedModel, params: Importan
   if (table.droppedRows > 0) warnings.push(`${table.droppedRows} rows without text were skipped.`);
   const truncated = results.filter((r) => r.truncation).length;
   if (truncated > 0) warnings.push(`${truncated} texts were truncated to the model's maximum length.`);
-  const dataset: DatasetUsage = {
-    path: table.file,
-    format: table.format,
-    delimiter: table.delimiter,
-    sizeBytes: table.sizeBytes,
-    rowsInFile: table.rowsInFile,
-    rowsUsed: table.n,
-    rowsScored: table.n,
-    sampled: table.sampled,
-    droppedRows: table.droppedRows,
-    columns: table.columns,
-    mapping: [],
-    mappingBy: 'name',
-    target: null,
-    labels: model.info.labels,
-    imputation,
-    imputed: [],
-  };
+  const dataset: DatasetUsage = { ...tableUsage(table, imputation), rowsScored: table.n, mapping: [], mappingBy: 'name', target: null, labels: model.info.labels };
   return { text, dataset, request, warnings, forwardRows: text.forwardPasses };
 }
 

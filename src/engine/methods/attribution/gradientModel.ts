@@ -1,0 +1,135 @@
+// The gradient model of a text model, written once into the cache: the model whose word embeddings
+// are an input (embeddingGraph.ts) with the backward nodes appended (model/gradient/build.ts). The
+// user's file is never touched. A probe run at batch 2 × 5 tokens measures the tensors on the path
+// first; its copy is deleted once measured.
+
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { LoupeError } from '../../../protocol/errors';
+import { textFeeds } from '../../inference/feeds';
+import { linkExternalData } from '../../model/addOutputs';
+import { constantTensors, GRADIENT_GRAPH_VERSION, GradientSpec, GradientUnsupported, gradientAddition, plan, PROBE_BATCH, PROBE_LENGTH, probeAddition, probeOutput, probeTensors } from '../../model/gradient/build';
+import { encodeGraphAddition, GraphAddition } from '../../model/gradient/encode';
+import { UnsupportedGradient } from '../../model/gradient/vjp/types';
+import type { LoadedModel } from '../../model/loadModel';
+import { primaryOutput } from '../../model/task';
+import { embeddingModel, findWordEmbedding, WordEmbedding } from './embeddingGraph';
+import { baselineTokens } from './specialTokens';
+
+export interface GradientModelInfo {
+  path: string;
+  embedding: WordEmbedding;
+  hidden: number;
+  /** The output the target reads, and whether it has a position axis ([B, S, V]) or not ([B, C]). */
+  logits: string;
+  perPosition: boolean;
+  /** Output name of the gradient of each tensor (the word embeddings, then any taps). */
+  grads: Record<string, string>;
+}
+
+/** What a model offers for exact gradients: its spec, or the ops that prevent them. */
+export type GradientSupport = { ok: true; spec: GradientSpec; embedding: WordEmbedding } | { ok: false; reason: string; ops: string[] };
+
+export function logitsOf(model: LoadedModel): string {
+  const out = primaryOutput(model.entry.outputs.filter((o) => o.type !== 'non-tensor'));
+  if (!out) throw new LoupeError('UNSUPPORTED', `${path.basename(model.info.onnxFile)} has no tensor output Loupe can read.`, { file: model.info.onnxFile });
+  return out.name;
+}
+
+/** Whether the graph between the word embeddings and the output can be differentiated (no probe, no writing). */
+export function gradientSupport(model: LoadedModel, taps: string[] = []): GradientSupport {
+  const file = model.info.onnxFile;
+  const embedding = findWordEmbedding(model.facts.graph, file);
+  const spec: GradientSpec = { graph: model.facts.graph, opset: model.facts.opset ?? 0, wrt: embedding.tensor, logits: logitsOf(model), taps };
+  try {
+    plan(spec, file);
+    return { ok: true, spec, embedding };
+  } catch (e) {
+    if (e instanceof GradientUnsupported) return { ok: false, reason: e.message, ops: e.ops };
+    throw e;
+  }
+}
+
+function writeWithAddition(source: string, externalFiles: Iterable<string>, dir: string, target: string, addition: GraphAddition): void {
+  fs.mkdirSync(dir, { recursive: true });
+  linkExternalData(source, externalFiles, dir);
+  const tmp = `${target}.${process.pid}.tmp`;
+  fs.copyFileSync(source, tmp);
+  fs.appendFileSync(tmp, encodeGraphAddition(addition));
+  fs.renameSync(tmp, target);
+}
+
+interface Probed {
+  dims: Map<string, number[]>;
+  /** Values of the one-element constants among the probed tensors. */
+  constants: Map<string, number>;
+}
+
+async function probe(model: LoadedModel, embPath: string, emb: WordEmbedding, hidden: number, tensors: string[], dir: string, threads: number): Promise<Probed> {
+  const probePath = path.join(dir, `probe-${process.pid}-${path.basename(embPath)}`);
+  writeWithAddition(embPath, model.facts.graph.externalFiles, dir, probePath, probeAddition(tensors));
+  let session: ort.InferenceSession | null = null;
+  try {
+    session = await ort.InferenceSession.create(probePath, { intraOpNumThreads: threads, graphOptimizationLevel: 'disabled' });
+    const vocab = model.info.vocabSize ?? 2;
+    const rows = Array.from({ length: PROBE_BATCH }, (_, b) => Array.from({ length: PROBE_LENGTH }, (_, i) => (1 + b + i) % vocab));
+    const feeds = textFeeds(model.entry.inputs, rows, baselineTokens(model.tokenizer!).pad ?? 0, model.config, model.info.onnxFile);
+    const E = new Float32Array(PROBE_BATCH * PROBE_LENGTH * hidden).map((_, i) => Math.sin(i));
+    feeds[emb.tensor] = new ort.Tensor('float32', E, [PROBE_BATCH, PROBE_LENGTH, hidden]);
+    const out = await session.run(feeds, tensors.map((_, i) => probeOutput(i)));
+    const fixed = constantTensors(model.facts.graph);
+    const constants = new Map<string, number>();
+    tensors.forEach((t, i) => {
+      const data = out[probeOutput(i)]!.data as Float32Array;
+      if (fixed.has(t) && data.length === 1) constants.set(t, data[0]!);
+    });
+    return { dims: new Map(tensors.map((t, i) => [t, out[probeOutput(i)]!.dims.map(Number)])), constants };
+  } finally {
+    await session?.release();
+    fs.rmSync(probePath, { force: true });
+  }
+}
+
+/**
+ * The cached gradient model for these taps (written on first use). Throws GradientUnsupported when
+ * an op on the path has no vector-Jacobian product.
+ */
+export async function gradientModel(model: LoadedModel, cacheDir: string, threads: number, taps: string[] = []): Promise<GradientModelInfo> {
+  const file = model.info.onnxFile;
+  const support = gradientSupport(model, taps);
+  if (!support.ok) throw new GradientUnsupported(support.ops);
+  const { spec, embedding } = support;
+  const emb = embeddingModel(file, model.info.sha256, embedding, model.facts.graph.externalFiles, cacheDir);
+  const c = model.config;
+  const hidden = emb.weightDims?.[1] ?? (c.headDim !== null && c.numHeads !== null ? c.headDim * c.numHeads : null);
+  if (hidden === null) throw new LoupeError('UNSUPPORTED', `The width of the word embeddings of ${path.basename(file)} is unknown (no initializer, no config).`, { file });
+
+  const variant = crypto.createHash('sha256').update(`gradient-v${GRADIENT_GRAPH_VERSION}|${spec.wrt}|${spec.logits}|${taps.join(',')}`).digest('hex').slice(0, 16);
+  const dir = path.join(cacheDir, 'rewritten', `${model.info.sha256.slice(0, 32)}-${variant}`);
+  const target = path.join(dir, path.basename(file));
+  const metaFile = `${target}.loupe-gradient.json`;
+  if (fs.existsSync(target) && fs.existsSync(metaFile)) {
+    const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8')) as Pick<GradientModelInfo, 'grads' | 'perPosition'>;
+    return { path: target, embedding, hidden, logits: spec.logits, perPosition: meta.perPosition, grads: meta.grads };
+  }
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    const p = plan(spec, file);
+    const tensors = probeTensors(p, spec);
+    const { dims, constants } = await probe(model, emb.path, embedding, hidden, tensors, dir, threads);
+    dims.set(spec.wrt, [PROBE_BATCH, PROBE_LENGTH, hidden]);
+    const built = gradientAddition(spec, p, dims, constants);
+    const logitDims = dims.get(spec.logits)!;
+    const perPosition = logitDims.length === 3 && logitDims[1] === PROBE_LENGTH;
+    writeWithAddition(emb.path, model.facts.graph.externalFiles, dir, target, built.addition);
+    fs.writeFileSync(`${metaFile}.${process.pid}.tmp`, JSON.stringify({ grads: built.grads, perPosition }));
+    fs.renameSync(`${metaFile}.${process.pid}.tmp`, metaFile);
+    return { path: target, embedding, hidden, logits: spec.logits, perPosition, grads: built.grads };
+  } catch (e) {
+    if (e instanceof LoupeError || e instanceof GradientUnsupported) throw e;
+    if (e instanceof UnsupportedGradient) throw new GradientUnsupported([`${e.opType} (${e.detail})`]);
+    throw new LoupeError('INTERNAL', `Could not build the gradient model of ${path.basename(file)} in ${dir}: ${(e as Error).message}`, { file: dir });
+  }
+}

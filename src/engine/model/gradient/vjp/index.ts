@@ -1,0 +1,66 @@
+// Every op Loupe differentiates, which of its inputs carry a gradient, and the ops whose output
+// does not depend smoothly on their inputs (shapes, comparisons, logic), where gradients stop.
+
+import { ELEMENTWISE } from './elementwise';
+import { MATMUL } from './matmul';
+import { REDUCTIONS } from './reductions';
+import { SHAPE } from './shape';
+import { SOFTMAX_NORM } from './softmaxNorm';
+import type { Vjp } from './types';
+
+export const VJPS: Record<string, Vjp> = { ...ELEMENTWISE, ...MATMUL, ...REDUCTIONS, ...SHAPE, ...SOFTMAX_NORM };
+
+/** Inputs that carry a gradient, by op; the others are indices, shapes, axes or conditions. Absent: all. */
+export const DIFFERENTIABLE_INPUTS: Record<string, number[]> = {
+  Reshape: [0],
+  Expand: [0],
+  Squeeze: [0],
+  Unsqueeze: [0],
+  Slice: [0],
+  Split: [0],
+  Gather: [0],
+  GatherElements: [0],
+  GatherND: [0],
+  Where: [1, 2],
+  ReduceSum: [0],
+  ReduceMean: [0],
+  Dropout: [0],
+  Pow: [0, 1],
+  Tile: [0],
+  Pad: [0],
+  Clip: [0],
+};
+
+/** Ops whose outputs carry no gradient: integer results, comparisons, logic, shapes, constants. */
+export const NO_GRADIENT = new Set([
+  'Shape',
+  'Size',
+  'Equal',
+  'Greater',
+  'GreaterOrEqual',
+  'Less',
+  'LessOrEqual',
+  'Not',
+  'And',
+  'Or',
+  'Xor',
+  'IsNaN',
+  'IsInf',
+  'ArgMax',
+  'ArgMin',
+  'NonZero',
+  'ConstantOfShape',
+  'Constant',
+  'Range',
+  'EyeLike',
+  'Sign',
+  'Floor',
+  'Ceil',
+  'Round',
+  'OneHot',
+  'RandomNormalLike',
+  'RandomUniformLike',
+]);
+
+/** The op's key in the tables (domain-qualified outside the default domain). */
+export const opKey = (opType: string, domain: string): string => (domain && domain !== 'ai.onnx' ? `${domain}.${opType}` : opType);
