@@ -198,8 +198,28 @@ export const attentionParams = obj({
   heads: optional(arr(int)),
   /** Hide special tokens ([CLS], [SEP], <s>, …) and renormalize each row over the rest. */
   hideSpecial: optional(bool),
+  /** Also compute the attention-gradient relevance (Chefer et al. 2021) of the predicted class or next token. */
+  relevance: optional(bool),
 });
 export type AttentionParams = Checked<typeof attentionParams>;
+
+/**
+ * Attention-gradient relevance (Chefer et al. 2021) of one target: R = I, R += Ā·R through the layers,
+ * Ā = E_h[(∇A ⊙ A)⁺], over the shown tokens (special tokens dropped, not renormalized).
+ */
+export const attentionRelevance = obj({
+  /** Why it could not be computed (e.g. the operators that cannot be differentiated), else null. */
+  unavailable: nullable(str),
+  /** The explained target: the predicted class or next token, and its logit. */
+  target: nullable(obj({ kind: str, index: int, label: str, value: num })),
+  /** The query rows (indices into `tokens`) whose R − I row the attention-gradient token attribution reads. */
+  rows: arr(int),
+  /** R: query × key; empty when unavailable. */
+  matrix: float32s,
+  /** Ā of every layer: layers × query × key; empty when unavailable. */
+  layerMaps: float32s,
+});
+export type AttentionRelevance = Checked<typeof attentionRelevance>;
 
 export const attentionResult = obj({
   model: modelInfo,
@@ -223,6 +243,8 @@ export const attentionResult = obj({
   rollout: float32s,
   /** The Softmax node each layer was read from. */
   sources: arr(str),
+  /** When asked for: the attention-gradient relevance, or why the graph cannot give it. */
+  relevance: optional(attentionRelevance),
 });
 export type AttentionResult = Checked<typeof attentionResult>;
 

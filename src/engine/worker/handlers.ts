@@ -7,6 +7,7 @@ import { EngineSettings, ExplainParams, MethodName, ParamsOf, PROTOCOL_VERSION, 
 import type { CancelToken, ProgressFn } from '../cancellation';
 import { classifyTexts, predictNextTokens, predictRows, Predictions } from '../inference/predict';
 import { computeAttention } from '../methods/attention';
+import { relevanceForView } from '../methods/attentionRelevance';
 import { attribute, planAttribution, type AttributionRequest } from '../methods/attribution';
 import { findAttention } from '../model/attentionGraph';
 import { loadModel, type LoadedModel } from '../model/loadModel';
@@ -120,8 +121,12 @@ export const handlers: Handlers = {
       throw new LoupeError('BAD_REQUEST', `${model.info.path} is a ${model.info.task}: attention needs a text model.`, { file: model.info.onnxFile });
     }
     const result = await computeAttention(model, params, { cacheDir: cacheDir(state.settings), threads }, { token, progress });
-    const { maxTokens, layers, heads, hideSpecial } = params;
-    return { model: model.info, run: runInfo('attention', { maxTokens, layers, heads, hideSpecial: hideSpecial ?? false }, model.info.sha256, 1, threads, null), ...result };
+    const { maxTokens, layers, heads, hideSpecial, relevance } = params;
+    if (relevance) {
+      const env = { cacheDir: cacheDir(state.settings), threads, maxMemoryMB: state.settings.maxMemoryMB };
+      result.relevance = await relevanceForView(model, params.text, maxTokens ?? null, result.shown, env, { token, progress });
+    }
+    return { model: model.info, run: runInfo('attention', { maxTokens, layers, heads, hideSpecial: hideSpecial ?? false, relevance: relevance ?? false }, model.info.sha256, 1, threads, null), ...result };
   },
 
   ...importanceHandlers,

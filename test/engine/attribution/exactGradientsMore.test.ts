@@ -8,31 +8,11 @@
 //    the same numbers whatever the batching, and agrees with finite differences.
 
 import * as assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { ATTRIBUTION_METHODS } from '../../../src/protocol/workerProtocol';
-import { engine, engineError, MODELS, TEST_FIXTURES, tempDir } from '../../helpers';
-import { log, model, relL2, run } from './common';
-
-/** A copy of a fixture folder whose model has every Erf replaced by Elu (same name length: the bytes stay framed). */
-function withUnsupportedOp(): string {
-  const src = path.join(TEST_FIXTURES, 'models', 'bert-token-type');
-  const dir = path.join(tempDir('unsupported-op'), 'bert-elu');
-  fs.mkdirSync(dir, { recursive: true });
-  for (const f of fs.readdirSync(src)) fs.copyFileSync(path.join(src, f), path.join(dir, f));
-  const bytes = fs.readFileSync(path.join(dir, 'model.onnx'));
-  const from = Buffer.from([0x22, 0x03, ...Buffer.from('Erf')]); // NodeProto.op_type = "Erf"
-  const to = Buffer.from([0x22, 0x03, ...Buffer.from('Elu')]);
-  let count = 0;
-  for (let at = bytes.indexOf(from); at >= 0; at = bytes.indexOf(from, at + 1)) {
-    to.copy(bytes, at);
-    count++;
-  }
-  assert.ok(count > 0, 'the fixture has Erf nodes to replace');
-  fs.writeFileSync(path.join(dir, 'model.onnx'), bytes);
-  return dir;
-}
+import { engine, engineError, MODELS, TEST_FIXTURES } from '../../helpers';
+import { log, model, relL2, run, withUnsupportedOp } from './common';
 
 const TEXT = 'the quick brown fox jumps over the lazy dog';
 

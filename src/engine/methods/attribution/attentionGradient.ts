@@ -21,20 +21,29 @@ export function attentionTaps(model: LoadedModel): string[] {
 }
 
 /** The query rows the target reads. */
-function targetRows(p: Problem): number[] {
+export function targetRows(p: Problem): number[] {
   const n = p.ids.length;
   if (p.readout.kind === 'continuation') return p.readout.continuation.map((_, j) => n - 1 + j);
   if (p.readout.kind === 'class' && p.tokens[0]?.special) return [0];
   return [n - 1];
 }
 
-export async function attentionGradient(p: Problem, runner: Runner, g: GradientRunner, taps: string[]): Promise<MethodOutput> {
+/** The relevance of the target's input: R (tokens × tokens, row-major) and each layer's Ā, in order. */
+export interface Relevance {
+  size: number;
+  relevance: Float64Array;
+  layerMaps: Float64Array[];
+}
+
+/** Accumulates R through the layers from one forward-and-backward row (the text and any continuation). */
+export async function relevanceMatrix(p: Problem, runner: Runner, g: GradientRunner, taps: string[]): Promise<Relevance> {
   const row = { ids: p.ids.concat(p.continuation), prefixLen: p.ids.length };
   const S = row.ids.length;
   const [x] = await runner.gather([row.ids]);
   // R starts as the identity.
   let R = new Float64Array(S * S);
   for (let i = 0; i < S; i++) R[i * S + i] = 1;
+  const layerMaps: Float64Array[] = [];
   await g.rows(row, 1, (_, dst) => dst.set(x!), p.readout, (_, out) => {
     for (const t of taps) {
       const tap = out.taps[t];
@@ -49,6 +58,7 @@ export async function attentionGradient(p: Problem, runner: Runner, g: GradientR
           if (v > 0) bar[j] += v / heads!;
         }
       }
+      layerMaps.push(bar);
       // R ← R + Ā·R
       const next = Float64Array.from(R);
       for (let a = 0; a < S; a++) {
@@ -61,9 +71,21 @@ export async function attentionGradient(p: Problem, runner: Runner, g: GradientR
       R = next;
     }
   });
+  return { size: S, relevance: R, layerMaps };
+}
+
+/** Token scores from R: the target rows of R − I over the input positions. */
+export function relevanceScores(p: Problem, rel: Relevance): { values: number[]; positions: number[] } {
+  const S = rel.size;
+  const R = rel.relevance;
   const positions = p.ids.map((_, i) => i);
   const rows = targetRows(p);
   const values = positions.map((i) => rows.reduce((s, q) => s + R[q * S + i]! - (q === i ? 1 : 0), 0));
+  return { values, positions };
+}
+
+export async function attentionGradient(p: Problem, runner: Runner, g: GradientRunner, taps: string[]): Promise<MethodOutput> {
+  const { values, positions } = relevanceScores(p, await relevanceMatrix(p, runner, g, taps));
   return { values, positions, baselineValue: null, completenessGap: null, fit: null };
 }
 

@@ -15,7 +15,7 @@ import { argmax } from '../../inference/math';
 import type { Work } from '../../inference/predict';
 import type { LoadedModel } from '../../model/loadModel';
 import { faithfulness, faithfulnessOptions, faithfulnessPasses } from './faithfulness';
-import { attentionGradient, attentionGradientRunner, attentionTaps } from './attentionGradient';
+import { attentionGradient, attentionGradientRunner, attentionTaps, relevanceMatrix, targetRows, type Relevance } from './attentionGradient';
 import { gradientShap, smoothGrad } from './noisyGradients';
 import { exactGradientPasses, exactGradientTimesInput, exactIntegratedGradients, exactSaliency } from './exactGradients';
 import { gradientSupport } from './gradientModel';
@@ -271,7 +271,8 @@ function readoutOf(model: LoadedModel, params: AttributionParameters, index: num
   return { kind: model.info.task === 'causal-lm' ? 'next-token' : 'class', output, index, continuation: [] };
 }
 
-async function runStep(
+/** The problem of one step: the target resolved on the unperturbed input, whose pass gives f(x). */
+async function resolveProblem(
   model: LoadedModel,
   runner: Runner,
   params: AttributionParameters,
@@ -281,8 +282,7 @@ async function runStep(
   features: number[],
   continuation: number[],
   seed: number,
-  text: string,
-): Promise<AttributionStep> {
+): Promise<Problem> {
   const file = model.info.onnxFile;
   const t = params.target;
   // Resolve the target on the unperturbed input; the same pass gives f(x).
@@ -301,7 +301,24 @@ async function runStep(
     readout = readoutOf(model, params, index, []);
     fx = transform(logits, index, readout.output);
   }
-  const p: Problem = { ids, tokens: spans, features, continuation, readout, fx: fx!, seed, emptyRow: tokens.empty };
+  return { ids, tokens: spans, features, continuation, readout, fx: fx!, seed, emptyRow: tokens.empty };
+}
+
+async function runStep(
+  model: LoadedModel,
+  runner: Runner,
+  params: AttributionParameters,
+  tokens: BaselineTokens,
+  ids: number[],
+  spans: TokenSpan[],
+  features: number[],
+  continuation: number[],
+  seed: number,
+  text: string,
+): Promise<AttributionStep> {
+  const file = model.info.onnxFile;
+  const p = await resolveProblem(model, runner, params, tokens, ids, spans, features, continuation, seed);
+  const { readout, fx } = p;
 
   const removal: TokenBaseline = params.baseline === 'zero' ? defaultTokenBaseline(tokens) : params.baseline;
   const replacement = replacementId(removal, tokens, file);
@@ -360,7 +377,7 @@ async function runStep(
           : model.tokenizer!.decode(continuation),
     continuation,
     continuationText: readout.kind === 'continuation' ? model.tokenizer!.decode(continuation) : null,
-    value: fx!,
+    value: fx,
     baselineValue: out.baselineValue,
   };
   const warnings: string[] = [];
@@ -432,4 +449,34 @@ export async function attribute(model: LoadedModel, text: string, req: Attributi
     batchSize: runner.largestBatch,
     generation: params.target.kind === 'generate' ? { tokens: generated, text: model.tokenizer!.decode(generated.map((g) => g.id)), steps } : null,
   };
+}
+
+/** The attention-gradient relevance matrix of the default target (the predicted class, or the next token) on `text`: what the attention view shows. */
+export interface TextRelevance extends Relevance {
+  ids: number[];
+  target: ResolvedTarget;
+  /** The rows of R that the token attribution reads (attention-gradient's scores are these rows of R − I). */
+  rows: number[];
+}
+
+export async function attentionRelevance(model: LoadedModel, text: string, maxTokens: number | null, env: RunEnv, work: Work): Promise<TextRelevance> {
+  const params = resolveParameters(model, { method: 'attention-gradient', maxTokens: maxTokens ?? undefined, faithfulness: false });
+  const enc = encode(model, text, params);
+  const features = enc.tokens.map((t, i) => (t.special ? -1 : i)).filter((i) => i >= 0);
+  const runner = new Runner(model, env, work, 1 + exactGradientPasses.atInput());
+  const p = await resolveProblem(model, runner, params, baselineTokens(model.tokenizer!), enc.ids, enc.tokens, features, [], 0);
+  const taps = attentionTaps(model);
+  const rel = await relevanceMatrix(p, runner, await attentionGradientRunner(runner, taps), taps);
+  const { readout } = p;
+  const target: ResolvedTarget = {
+    kind: readout.kind,
+    output: readout.output,
+    index: readout.index,
+    label: readout.kind === 'class' ? (model.info.labels?.[readout.index] ?? `LABEL_${readout.index}`) : model.tokenizer!.decode([readout.index]),
+    continuation: [],
+    continuationText: null,
+    value: p.fx,
+    baselineValue: null,
+  };
+  return { ...rel, ids: enc.ids, target, rows: targetRows(p) };
 }
