@@ -70,7 +70,8 @@ export function registerShowAttention(context: vscode.ExtensionContext, engine: 
       busy: `Reading the attention of ${model} on ${label}…`,
       title: `Loupe: attention of ${model} on ${path.basename(label)}`,
       cancelled: 'Cancelled. Run again to read the attention.',
-      request: (token, onProgress) => engine.request('attention', { model: { path: modelPath }, text, maxTokens: maxTokens(), hideSpecial: panel.origin.hideSpecial }, token, onProgress),
+      // The relevance mode costs one forward-and-backward row: always asked for, so switching to it is instant.
+      request: (token, onProgress) => engine.request('attention', { model: { path: modelPath }, text, maxTokens: maxTokens(), hideSpecial: panel.origin.hideSpecial, relevance: true }, token, onProgress),
     });
   };
 

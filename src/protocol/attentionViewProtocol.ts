@@ -8,8 +8,14 @@ import { attentionResult, type AttentionResult } from './workerProtocol';
 
 export const ATTENTION_VIEW_TYPE = 'loupe.attention';
 
-/** What the heatmap shows: one head, the mean over the heads of a layer, or rollout through all layers. */
-export const ATTENTION_MODES = ['head', 'mean', 'rollout'] as const;
+/**
+ * What the heatmap shows: one head, the mean over the heads of a layer, rollout through all layers,
+ * or the attention-gradient relevance (Chefer et al. 2021) of the explained target: R through all
+ * layers, or one layer's gradient-weighted map Ā ('layer-relevance').
+ */
+export const ATTENTION_MODES = ['head', 'mean', 'rollout', 'relevance', 'layer-relevance'] as const;
+/** The modes that need result.relevance. */
+export const RELEVANCE_MODES: readonly AttentionMode[] = ['relevance', 'layer-relevance'];
 export type AttentionMode = (typeof ATTENTION_MODES)[number];
 const attentionMode = literal(...ATTENTION_MODES);
 
@@ -105,6 +111,15 @@ export function checkAttentionShape(r: AttentionResult, w = 'result'): Attention
   if (r.attention.length !== r.layers.length * r.heads.length * m * m) throw new CheckError(`${w}.attention`, `layers × heads × ${m} × ${m} values`);
   if (r.headMean.length !== r.layers.length * m * m) throw new CheckError(`${w}.headMean`, `layers × ${m} × ${m} values`);
   if (r.rollout.length !== m * m) throw new CheckError(`${w}.rollout`, `${m} × ${m} values`);
+  const rel = r.relevance;
+  if (rel) {
+    const none = rel.unavailable !== null;
+    if (rel.matrix.length !== (none ? 0 : m * m)) throw new CheckError(`${w}.relevance.matrix`, none ? 'no values (unavailable)' : `${m} × ${m} values`);
+    if (rel.layerMaps.length !== (none ? 0 : r.numLayers * m * m)) throw new CheckError(`${w}.relevance.layerMaps`, none ? 'no values (unavailable)' : `numLayers × ${m} × ${m} values`);
+    rel.rows.forEach((i, k) => {
+      if (i < 0 || i >= n) throw new CheckError(`${w}.relevance.rows[${k}]`, `a token index below ${n}`);
+    });
+  }
   return r;
 }
 

@@ -6,6 +6,7 @@
 import {
   ATTENTION_MODES,
   checkHostToView,
+  RELEVANCE_MODES,
   viewOrigin,
   type AttentionMode,
   type HostToView,
@@ -133,14 +134,27 @@ class AttentionView {
       app.append(note);
     }
 
+    if (r.relevance?.unavailable) {
+      const note = el('p', 'notice', `Relevance (attention × gradient) is not available: ${r.relevance.unavailable}`);
+      note.setAttribute('role', 'status');
+      app.append(note);
+    }
+
     // Controls.
     const controls = el('div', 'controls');
+    const relevance = this.hasRelevance()
+      ? [
+          { value: 'relevance', label: 'Relevance (attention × gradient)' },
+          { value: 'layer-relevance', label: 'Layer relevance (Ā)' },
+        ]
+      : [];
     this.modeControl = radioGroup(
       'Show',
       [
         { value: 'head', label: 'Single head' },
         { value: 'mean', label: 'Mean over heads' },
         { value: 'rollout', label: 'Rollout (all layers)' },
+        ...relevance,
       ],
       ui.mode,
       (v) => this.select({ mode: v as AttentionMode }),
@@ -239,9 +253,14 @@ class AttentionView {
     this.overview.dispose();
   }
 
-  /** Keeps the ui state within this result (layers, heads and shown tokens it has). */
+  private hasRelevance(): boolean {
+    return !!this.result.relevance && this.result.relevance.unavailable === null;
+  }
+
+  /** Keeps the ui state within this result (layers, heads, shown tokens and relevance it has). */
   private normalize(): void {
     const r = this.result;
+    if (RELEVANCE_MODES.includes(ui.mode) && !this.hasRelevance()) ui.mode = 'head';
     if (!r.layers.includes(ui.layer)) ui.layer = r.layers[0]!;
     if (!r.heads.includes(ui.head)) ui.head = r.heads[0]!;
     if (ui.query !== null && !r.shown.includes(ui.query)) ui.query = null;
@@ -258,6 +277,8 @@ class AttentionView {
   private caption(): string {
     const r = this.result;
     if (ui.mode === 'rollout') return `Rollout through ${r.numLayers} layers`;
+    if (ui.mode === 'relevance') return `Relevance of «${r.relevance!.target!.label}» through ${r.numLayers} layers`;
+    if (ui.mode === 'layer-relevance') return `Layer ${ui.layer} · gradient-weighted attention for «${r.relevance!.target!.label}»`;
     if (ui.mode === 'mean') return `Layer ${ui.layer} · mean over ${r.heads.length} heads`;
     return `Layer ${ui.layer} · head ${ui.head}`;
   }
@@ -282,15 +303,22 @@ class AttentionView {
     this.modeControl.set(ui.mode);
     this.layerControl.set(String(ui.layer));
     this.headControl.set(String(ui.head));
-    this.layerControl.setDisabled(ui.mode === 'rollout');
+    this.layerControl.setDisabled(ui.mode === 'rollout' || ui.mode === 'relevance');
     this.headControl.setDisabled(ui.mode !== 'head');
+    const map = mapOf(r, c);
+    const target = r.relevance?.target;
+    const explained = target ? `${target.kind === 'class' ? 'class' : 'next token'} «${target.label}» (logit ${target.value.toFixed(3)})` : '';
     this.modeNote.textContent =
-      ui.mode === 'rollout'
+      ui.mode === 'relevance'
+        ? `Relevance (Chefer et al., 2021) of the ${explained}: R = I, then R += Ā·R through all ${r.numLayers} layers, with Ā the mean over heads of (∂logit/∂A ⊙ A)⁺ from exact gradients. Shown: R − I (each token's relevance to itself left out); the attention-gradient token attribution is the row of the token the target is read from.`
+        : ui.mode === 'layer-relevance'
+          ? `Layer ${ui.layer}'s gradient-weighted attention Ā for the ${explained}: the mean over heads of (∂logit/∂A ⊙ A)⁺.` +
+            (map.some((v) => v > 0) ? '' : ' Every entry is 0 here: no ∂logit/∂A ⊙ A of this layer is positive, so the layer adds nothing to R.')
+          : ui.mode === 'rollout'
         ? `Attention rollout (Abnar & Zuidema, 2020): each layer's mean over heads, with the residual connection added, multiplied through all ${r.numLayers} layers.`
         : ui.mode === 'mean'
           ? `The mean over the ${r.heads.length} heads of layer ${ui.layer}.`
           : `Head ${ui.head} of layer ${ui.layer}. Hover a cell for its tokens and weight; click a row to pick its query token.`;
-    const map = mapOf(r, c);
     this.heatmap.setInput({
       key: `${generation}:${mapKey(c)}`,
       map,
@@ -319,7 +347,7 @@ class AttentionView {
       .slice(0, 5);
     const q = r.tokens[ui.query]!;
     this.querySummary.append(
-      el('b', undefined, `«${tokenLabel(r, ui.query, 40)}» attends most to: `),
+      el('b', undefined, `«${tokenLabel(r, ui.query, 40)}» ${RELEVANCE_MODES.includes(ui.mode) ? 'draws most relevance from' : 'attends most to'}: `),
       top.map((x) => `«${tokenLabel(r, r.shown[x.p]!, 40)}» ${x.w.toFixed(3)}`).join(', '),
       ' ',
     );
@@ -344,6 +372,8 @@ class AttentionView {
   }
 
   fileNamePart(): string {
+    if (ui.mode === 'relevance') return 'relevance';
+    if (ui.mode === 'layer-relevance') return `layer${ui.layer}-relevance`;
     return ui.mode === 'rollout' ? 'rollout' : ui.mode === 'mean' ? `layer${ui.layer}-mean` : `layer${ui.layer}-head${ui.head}`;
   }
 

@@ -11,18 +11,38 @@ export interface MapChoice {
   headPos: number;
 }
 
-/** The query × key map (m × m, row-major) for a choice: a view into the result's buffers, no copy. */
+/** R − I of a result's relevance (what the token attribution reads: each token's relevance to itself left out), made once. */
+const relevanceShown = new WeakMap<Float32Array, Float32Array>();
+function relevanceMinusIdentity(r: AttentionResult): Float32Array {
+  const R = r.relevance!.matrix;
+  let out = relevanceShown.get(R);
+  if (!out) {
+    const m = r.shown.length;
+    out = Float32Array.from(R);
+    for (let i = 0; i < m; i++) out[i * m + i]! -= 1;
+    relevanceShown.set(R, out);
+  }
+  return out;
+}
+
+/** The query × key map (m × m, row-major) for a choice: a view into the result's buffers (no copy, but for R − I, made once). */
 export function mapOf(r: AttentionResult, c: MapChoice): Float32Array {
   const m = r.shown.length;
   const mm = m * m;
   if (c.mode === 'rollout') return r.rollout.subarray(0, mm);
+  if (c.mode === 'relevance') return relevanceMinusIdentity(r);
+  if (c.mode === 'layer-relevance') {
+    const l = r.layers[c.layerPos]!;
+    return r.relevance!.layerMaps.subarray(l * mm, (l + 1) * mm);
+  }
   if (c.mode === 'mean') return r.headMean.subarray(c.layerPos * mm, (c.layerPos + 1) * mm);
   const at = (c.layerPos * r.heads.length + c.headPos) * mm;
   return r.attention.subarray(at, at + mm);
 }
 
 export function mapKey(c: MapChoice): string {
-  return c.mode === 'rollout' ? 'rollout' : c.mode === 'mean' ? `mean:${c.layerPos}` : `head:${c.layerPos}:${c.headPos}`;
+  if (c.mode === 'rollout' || c.mode === 'relevance') return c.mode;
+  return c.mode === 'mean' ? `mean:${c.layerPos}` : c.mode === 'layer-relevance' ? `layer-relevance:${c.layerPos}` : `head:${c.layerPos}:${c.headPos}`;
 }
 
 export interface Plan {

@@ -1,6 +1,6 @@
-// The attention exports. JSON: every map (layer × head × query × key, the head means, rollout) with
-// the model's hash and the run, streamed in pieces. CSV: the head mean of every layer and rollout as
-// rows (layer, query, key, weight). HTML: a self-contained report with the heatmap as drawn (PNG),
+// The attention exports. JSON: every map (layer × head × query × key, the head means, rollout, and
+// the attention-gradient relevance R and Ā when computed) with the model's hash and the run, streamed
+// in pieces. CSV: the head mean of every layer, rollout and relevance R as rows (layer, query, key, weight). HTML: a self-contained report with the heatmap as drawn (PNG),
 // the tokens, the provenance, and the head means and rollout embedded as data.
 
 import type { ViewOrigin } from '../../protocol/attentionViewProtocol';
@@ -35,6 +35,7 @@ function matrixRows(data: Float32Array, at: number, m: number): string[] {
  */
 export function* attentionJson(r: AttentionResult, origin: ViewOrigin, exportedAt: string): Generator<string> {
   const m = r.shown.length;
+  const rel = r.relevance && r.relevance.unavailable === null ? r.relevance : null;
   const head = {
     format: 'loupe-attention',
     version: 1,
@@ -57,7 +58,9 @@ export function* attentionJson(r: AttentionResult, origin: ViewOrigin, exportedA
       attention: 'attention[layer][head][query][key]: layer and head are positions in `layers` and `heads`; query and key are positions in `shown`',
       headMean: 'headMean[layer][query][key]: the mean over all heads of each layer',
       rollout: 'rollout[query][key]: attention rollout through all layers',
+      ...(rel ? { relevance: 'relevance.matrix[query][key]: R of the attention-gradient relevance (Chefer et al. 2021), identity included; relevance.layerMaps[layer][query][key]: each layer\'s Ā (layer is the model\'s index)' } : {}),
     },
+    ...(r.relevance ? { relevanceTarget: r.relevance.target, relevanceRows: r.relevance.rows, relevanceUnavailable: r.relevance.unavailable } : {}),
   };
   const opening = JSON.stringify(head);
   yield opening.slice(0, -1);
@@ -71,7 +74,13 @@ export function* attentionJson(r: AttentionResult, origin: ViewOrigin, exportedA
   }
   yield '],"headMean":[';
   for (let li = 0; li < r.layers.length; li++) yield (li ? ',[' : '[') + matrixRows(r.headMean, li * m * m, m).join(',') + ']';
-  yield '],"rollout":[' + matrixRows(r.rollout, 0, m).join(',') + ']}\n';
+  yield '],"rollout":[' + matrixRows(r.rollout, 0, m).join(',') + ']';
+  if (rel) {
+    yield ',"relevance":{"matrix":[' + matrixRows(rel.matrix, 0, m).join(',') + '],"layerMaps":[';
+    for (let l = 0; l < r.numLayers; l++) yield (l ? ',[' : '[') + matrixRows(rel.layerMaps, l * m * m, m).join(',') + ']';
+    yield ']}';
+  }
+  yield '}\n';
 }
 
 /** Long-format CSV: one row per (matrix, query, key) for each layer's head mean and for rollout. */
@@ -88,6 +97,7 @@ export function* attentionCsv(r: AttentionResult): Generator<string> {
   };
   for (let li = 0; li < r.layers.length; li++) yield* rows('head-mean', r.layers[li]!, r.headMean, li * m * m);
   yield* rows('rollout', null, r.rollout, 0);
+  if (r.relevance && r.relevance.unavailable === null) yield* rows('relevance', null, r.relevance.matrix, 0);
 }
 
 function matrixArray(data: Float32Array, at: number, m: number): number[][] {

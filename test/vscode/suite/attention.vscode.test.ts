@@ -1,7 +1,8 @@
 // The attention view inside a real VS Code: "Loupe: Show Attention" on a prompt file opens a webview
 // beside the editor whose canvas is really drawn. The webview's pixels are read through the internal
 // command `loupe._attentionViewState` (a digest of the heatmap canvas, and optionally its PNG), which
-// can also change what the view shows (head, mean, rollout, query token) and export like its buttons.
+// can also change what the view shows (head, mean, rollout, attention-gradient relevance, query token)
+// and export like its buttons.
 //
 // The heatmap PNG is saved as an artifact: $LOUPE_TEST_ARTIFACTS/attention.png, else
 // /tmp/loupe-artifacts/attention.png.
@@ -17,12 +18,14 @@ const VIEW_TYPE = 'loupe.attention';
 const SHOW = 'loupe.showAttention';
 const STATE = 'loupe._attentionViewState';
 
+type Mode = 'head' | 'mean' | 'rollout' | 'relevance' | 'layer-relevance';
+
 /** What `loupe._attentionViewState` returns (see src/commands/showAttention.ts). */
 interface ViewState {
   status: 'empty' | 'busy' | 'error' | 'drawn';
   message: string;
   generation: number;
-  mode: 'head' | 'mean' | 'rollout';
+  mode: Mode;
   layer: number;
   head: number;
   query: number | null;
@@ -44,7 +47,7 @@ interface ViewState {
 
 interface StateArgs {
   source?: string;
-  select?: { mode?: 'head' | 'mean' | 'rollout'; layer?: number; head?: number; query?: number | null };
+  select?: { mode?: Mode; layer?: number; head?: number; query?: number | null };
   hideSpecial?: boolean;
   png?: boolean;
   exportTo?: { kind: 'png' | 'json'; path: string };
@@ -195,6 +198,41 @@ suite('Attention view (loupe.showAttention)', function () {
     assert.strictEqual(grid.thumbnails, 11);
   });
 
+  test('the relevance mode (attention × gradient) draws R − I of the predicted class; the layer mode draws each Ā', async () => {
+    const rel = first.relevance;
+    assert.ok(rel, 'the view asked for no relevance');
+    assert.strictEqual(rel.unavailable, null, rel.unavailable ?? '');
+    const n = first.tokens.length;
+    assert.strictEqual(rel.matrix.length, n * n);
+    assert.strictEqual(rel.target?.kind, 'class');
+    const offDiagonal = Array.from(rel.matrix).reduce((s, v, i) => (Math.floor(i / n) === i % n ? s : s + v), 0);
+    assert.ok(offDiagonal > 0, 'R is only the identity');
+
+    const head = await viewState({ source: prompt.toString(), select: { mode: 'head', layer: 0, head: 0 } });
+    const r = await viewState({ source: prompt.toString(), select: { mode: 'relevance' }, png: true });
+    assert.strictEqual(r.status, 'drawn', r.message);
+    assert.strictEqual(r.mode, 'relevance');
+    assert.strictEqual(r.bins, n);
+    assert.ok(r.nonBlank > 0, 'the relevance heatmap is blank');
+    assert.ok(r.pngBase64 && Buffer.from(r.pngBase64, 'base64').subarray(0, 8).equals(PNG_SIGNATURE));
+    fs.writeFileSync(path.join(artifactsDir(), 'attention-relevance.png'), Buffer.from(r.pngBase64, 'base64'));
+    const l0 = await viewState({ source: prompt.toString(), select: { mode: 'layer-relevance', layer: 0 } });
+    const l1 = await viewState({ source: prompt.toString(), select: { mode: 'layer-relevance', layer: 1 } });
+    assert.strictEqual(l1.mode, 'layer-relevance');
+    // A layer whose Ā has no positive entry (every ∂logit/∂A ⊙ A ≤ 0: it happens in the bundled
+    // classifier's last layer) draws blank cells, and the view says so.
+    const positive = (l: number): boolean => rel.layerMaps.subarray(l * n * n, (l + 1) * n * n).some((v) => v > 0);
+    assert.ok(positive(0), 'layer 0 has no positive gradient-weighted attention');
+    assert.ok(l0.nonBlank > 0, 'layer 0 relevance is blank');
+    assert.strictEqual(l1.nonBlank > 0, positive(1), `layer 1 drew ${l1.nonBlank} non-blank pixels`);
+    const hashes = [head.hash, r.hash, l0.hash, ...(positive(1) ? [l1.hash] : [])];
+    assert.strictEqual(new Set(hashes).size, hashes.length, `two maps drew the same pixels: ${hashes.join(' ')}`);
+    // A query picked in the relevance mode shades the tokens it draws relevance from.
+    const q = await viewState({ source: prompt.toString(), select: { mode: 'relevance', query: rel.rows[0]! } });
+    assert.ok(q.shaded > 0, 'no token shaded');
+    await viewState({ source: prompt.toString(), select: { mode: 'head', layer: 0, head: 0, query: null } });
+  });
+
   test('the colours follow the theme: light, dark and high contrast redraw the canvas (PNGs saved)', async () => {
     const config = vscode.workspace.getConfiguration('workbench');
     const before = config.inspect<string>('colorTheme')?.globalValue;
@@ -267,6 +305,8 @@ suite('Attention view (loupe.showAttention)', function () {
         attention: number[][][][];
         headMean: number[][][];
         rollout: number[][];
+        relevance?: { matrix: number[][]; layerMaps: number[][][] };
+        relevanceTarget?: { label: string };
       };
       const n = first.tokens.length;
       assert.strictEqual(j.format, 'loupe-attention');
@@ -277,6 +317,9 @@ suite('Attention view (loupe.showAttention)', function () {
       assert.deepStrictEqual([j.attention.length, j.attention[0]!.length, j.attention[0]![0]!.length, j.attention[0]![0]![0]!.length], [2, 4, n, n]);
       assert.deepStrictEqual([j.headMean.length, j.headMean[0]!.length], [2, n]);
       assert.strictEqual(j.rollout.length, n);
+      assert.ok(j.relevance && j.relevanceTarget, 'the JSON has no relevance');
+      assert.deepStrictEqual([j.relevance.matrix.length, j.relevance.matrix[0]!.length, j.relevance.layerMaps.length], [n, n, 2]);
+      assert.strictEqual(Math.fround(j.relevance.matrix[0]![1]!), first.relevance!.matrix[1]);
       // The exported weights are the engine's float32 values.
       assert.strictEqual(Math.fround(j.attention[1]![2]![3]![4]!), first.attention[((1 * 4 + 2) * n + 3) * n + 4]);
 
