@@ -52,8 +52,8 @@ export function formatPrediction(p: Prediction): string {
   return out.join('\n') + '\n';
 }
 
-/** For each query token, the keys it attends to most: per selected layer (mean over the selected heads), or rollout. */
-export function formatAttention(r: AttentionResult, useRollout: boolean): string {
+/** For each query token, the keys it attends to most: per selected layer (mean over the selected heads), rollout, or relevance R − I. */
+export function formatAttention(r: AttentionResult, show: 'layers' | 'rollout' | 'relevance'): string {
   const n = r.shown.length;
   const label = (i: number): string => JSON.stringify(r.tokens[r.shown[i]!]!.token);
   const out: string[] = [`tokens: ${n}${r.hideSpecial ? ' (special tokens hidden, rows renormalised)' : ''}; layers ${r.numLayers}, heads ${r.numHeads}`];
@@ -68,7 +68,10 @@ export function formatAttention(r: AttentionResult, useRollout: boolean): string
       out.push(`  ${label(q).padEnd(16)} → ${top.join(', ')}`);
     }
   };
-  if (useRollout) describe('attention rollout (all layers):', (q, k) => r.rollout[q * n + k]!);
+  const rel = r.relevance;
+  if (show === 'relevance' && rel?.target) {
+    describe(`attention-gradient relevance R − I of ${rel.target.kind === 'class' ? 'class' : 'next token'} ${JSON.stringify(rel.target.label)} (the token attribution reads row ${rel.rows.join(', ')}):`, (q, k) => rel.matrix[q * n + k]! - (q === k ? 1 : 0));
+  } else if (show === 'rollout') describe('attention rollout (all layers):', (q, k) => r.rollout[q * n + k]!);
   else {
     r.layers.forEach((l, li) => {
       const heads = r.heads.length;

@@ -37,6 +37,8 @@ Options:
   --timeout <seconds>         Give up after this long (default 300).
   --layer <l> / --head <h>    attention: only this layer / head (default: all).
   --rollout                   attention: print attention rollout instead of raw weights.
+  --relevance                 attention: print the attention-gradient relevance R − I (Chefer et al.) of
+                              the predicted class / next token instead (exact gradients).
   --hide-special              attention: hide special tokens and renormalise the rest.
   --method <m>[,<m>…]         explain: occlusion, lime, kernelshap, ig, gradxinput, saliency, smoothgrad,
                               gradshap, attention-gradient (default occlusion).
@@ -72,7 +74,7 @@ Configured models come from LOUPE_MODELS (paths separated by "${path.delimiter}"
 "loupe.models" in .vscode/settings.json of the current folder.`;
 
 const VALUE_FLAGS = ['model', 'onnx-file', 'task', 'text', 'file', 'top-k', 'generate', 'max-tokens', 'threads', 'timeout', 'layer', 'head', 'method', 'target', 'output', 'baseline', 'samples', 'steps', 'rule', 'window', 'seed', 'noise', 'gradients', 'data', 'scoring', 'repeats', 'max-samples', 'group', 'impute', 'row-budget', 'delimiter', 'permutations', 'text-column', 'text-rows'] as const;
-const SWITCHES = ['json', 'help', 'rollout', 'hide-special', 'words', 'label-free'] as const;
+const SWITCHES = ['json', 'help', 'rollout', 'hide-special', 'words', 'label-free', 'relevance'] as const;
 
 function readSettingsModels(cwd: string): string[] {
   const file = path.join(cwd, '.vscode', 'settings.json');
@@ -156,9 +158,11 @@ async function attention(engine: WorkerSupervisor, args: Args, cwd: string, sign
       layers: layer !== undefined ? [layer] : undefined,
       heads: head !== undefined ? [head] : undefined,
       hideSpecial: args.switches.has('hide-special'),
+      relevance: args.switches.has('relevance') || undefined,
     },
     { signal, timeoutMs },
   );
+  if (result.relevance?.unavailable) throw new LoupeError('UNSUPPORTED', result.relevance.unavailable, { file: result.model.onnxFile });
   const n = result.shown.length;
   const tokens = result.shown.map((i) => result.tokens[i]!);
   if (args.switches.has('json')) {
@@ -176,13 +180,15 @@ async function attention(engine: WorkerSupervisor, args: Args, cwd: string, sign
       hideSpecial: result.hideSpecial,
       sources: result.sources,
     };
-    if (args.switches.has('rollout')) out.rollout = rows(result.rollout, 0);
+    const rel = result.relevance;
+    if (rel) out.relevance = { target: rel.target, rows: rel.rows, matrix: rows(rel.matrix, 0), layerMaps: Array.from({ length: result.numLayers }, (_, l) => rows(rel.layerMaps, l * n * n)) };
+    else if (args.switches.has('rollout')) out.rollout = rows(result.rollout, 0);
     else out.attention = result.layers.map((_, li) => result.heads.map((_, hi) => rows(result.attention, (li * result.heads.length + hi) * n * n)));
     process.stdout.write(JSON.stringify(out) + '\n');
     return;
   }
   process.stdout.write(formatModel(result.model, '') + '\n');
-  process.stdout.write(formatAttention(result, args.switches.has('rollout')));
+  process.stdout.write(formatAttention(result, result.relevance ? 'relevance' : args.switches.has('rollout') ? 'rollout' : 'layers'));
 }
 
 function oneOf<T extends string>(args: Args, name: string, values: readonly T[]): T | undefined {

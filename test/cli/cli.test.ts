@@ -146,6 +146,26 @@ describe('loupe CLI', () => {
     assert.match(bad.stderr, /--gradients must be one of auto, exact, finite-differences/);
   });
 
+  test('attention --relevance: R whose [CLS] row (minus the identity) is explain --method attention-gradient', async () => {
+    const ref = readJson<{ text: string }>(path.join(SHARED_FIXTURES, 'captum', 'classifier', 'spam_short_0.json'));
+    const model = path.join(SHARED_FIXTURES, 'captum', 'models', 'classifier');
+    const rel = await loupe('attention', '--model', model, '--text', ref.text, '--relevance', '--json');
+    assert.equal(rel.code, 0, rel.stderr);
+    const out = JSON.parse(rel.stdout) as { tokens: unknown[]; relevance: { rows: number[]; matrix: number[][]; layerMaps: number[][][] } };
+    const n = out.tokens.length;
+    assert.deepEqual(out.relevance.rows, [0]);
+    assert.deepEqual([out.relevance.matrix.length, out.relevance.layerMaps.length], [n, 2]);
+    const ex = await loupe('explain', '--model', model, '--text', ref.text, '--method', 'attention-gradient', '--json');
+    assert.equal(ex.code, 0, ex.stderr);
+    const scores = (JSON.parse(ex.stdout) as { explanations: { scores: number[] }[] }).explanations[0]!.scores;
+    const row = out.relevance.matrix[0]!.map((v, k) => v - (k === 0 ? 1 : 0));
+    const scale = Math.max(...scores.map(Math.abs));
+    assert.ok(row.every((v, k) => Math.abs(v - scores[k]!) < 1e-5 * scale), `${row.join(' ')} vs ${scores.join(' ')}`);
+    const text = await loupe('attention', '--model', model, '--text', ref.text, '--relevance');
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /attention-gradient relevance R − I of class/);
+  });
+
   test('explain: a bad --target is a usage error naming the labels', async () => {
     const { code, stderr } = await loupe('explain', '--text', 'hello', '--target', 'class:eggs');
     assert.equal(code, 2);

@@ -308,6 +308,8 @@ class AttentionView {
     const map = mapOf(r, c);
     const target = r.relevance?.target;
     const explained = target ? `${target.kind === 'class' ? 'class' : 'next token'} «${target.label}» (logit ${target.value.toFixed(3)})` : '';
+    // Relevance is computed over every token; hiding special tokens drops their rows and columns without renormalising.
+    const cut = r.hideSpecial && RELEVANCE_MODES.includes(ui.mode) ? ' Special tokens: their rows and columns are left out, the rest not renormalised.' : '';
     this.modeNote.textContent =
       ui.mode === 'relevance'
         ? `Relevance (Chefer et al., 2021) of the ${explained}: R = I, then R += Ā·R through all ${r.numLayers} layers, with Ā the mean over heads of (∂logit/∂A ⊙ A)⁺ from exact gradients. Shown: R − I (each token's relevance to itself left out); the attention-gradient token attribution is the row of the token the target is read from.`
@@ -319,6 +321,7 @@ class AttentionView {
         : ui.mode === 'mean'
           ? `The mean over the ${r.heads.length} heads of layer ${ui.layer}.`
           : `Head ${ui.head} of layer ${ui.layer}. Hover a cell for its tokens and weight; click a row to pick its query token.`;
+    this.modeNote.textContent += cut;
     this.heatmap.setInput({
       key: `${generation}:${mapKey(c)}`,
       map,
