@@ -1,7 +1,7 @@
 // The attention view's relevance mode: the attention-gradient relevance matrix (computed by the
 // token attribution's code, attribution/attentionGradient.ts) cut to the tokens the view shows. A
-// graph that cannot be differentiated gives the reason (it names the operators), not an error, so
-// that the attention itself is still shown.
+// graph that cannot be differentiated (or a gradient run that fails) gives the reason (it names the
+// operators), not an error, so that the attention itself is still shown.
 
 import { LoupeError } from '../../protocol/errors';
 import type { AttentionRelevance } from '../../protocol/workerProtocol';
@@ -10,13 +10,17 @@ import type { LoadedModel } from '../model/loadModel';
 import { keepTokens } from './attentionMath';
 import { attentionRelevance, type RunEnv } from './attribution';
 
+const RELEVANCE_FAILURES: ReadonlySet<string> = new Set(['UNSUPPORTED', 'INFERENCE_FAILED', 'INTERNAL']);
+
 export async function relevanceForView(model: LoadedModel, text: string, maxTokens: number | null, shown: number[], env: RunEnv, work: Work): Promise<AttentionRelevance> {
   let rel: Awaited<ReturnType<typeof attentionRelevance>>;
   try {
     rel = await attentionRelevance(model, text, maxTokens, env, work);
   } catch (e) {
-    if (e instanceof LoupeError && e.code === 'UNSUPPORTED') return { unavailable: e.message, target: null, rows: [], matrix: new Float32Array(0), layerMaps: new Float32Array(0) };
-    throw e;
+    // The attention is shown whatever happens to the relevance (a cancel still cancels the request).
+    if (!(e instanceof LoupeError) || !RELEVANCE_FAILURES.has(e.code)) throw e;
+    const unavailable = e.code === 'UNSUPPORTED' ? e.message : `It could not be computed: ${e.message}`;
+    return { unavailable, target: null, rows: [], matrix: new Float32Array(0), layerMaps: new Float32Array(0) };
   }
   const n = rel.size;
   const m = shown.length;
