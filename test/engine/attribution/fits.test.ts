@@ -106,6 +106,15 @@ describe('least squares', () => {
     assert.ok(maxAbsDiff(x, [0.5, 0.5, 1]) < 1e-12, `${Array.from(x)}`);
   });
 
+  test('lstsq gives the minimum-norm solution with fewer equations than unknowns', () => {
+    // x0 + x2 = 1, x1 + x2 = 2: the minimum-norm solution is Aᵀ(AAᵀ)⁻¹b = (0, 1, 1).
+    const cols = [Float64Array.from([1, 0]), Float64Array.from([0, 1]), Float64Array.from([1, 1])];
+    assert.ok(maxAbsDiff(lstsq(cols, [1, 2]), [0, 1, 1]) < 1e-12);
+    // A rank-deficient wide system: the second equation repeats the first.
+    const dup = [Float64Array.from([1, 1]), Float64Array.from([2, 2]), Float64Array.from([0, 0]), Float64Array.from([2, 2])];
+    assert.ok(maxAbsDiff(lstsq(dup, [9, 9]), [1, 2, 0, 2]) < 1e-12);
+  });
+
   test('ridge with a tiny alpha approaches least squares; weights act as repeated rows', () => {
     const X = [[1, 0], [0, 1], [1, 1], [2, 1]];
     const y = [1, 2, 3.5, 4];
