@@ -34,19 +34,9 @@ export function lstsq(columns: Float64Array[], b: ArrayLike<number>, rcond?: num
   const n = columns.length;
   const m = b.length;
   if (m < n) return lstsqWide(columns, b, rcond);
+  // A V = U with orthogonal columns u_j (‖u_j‖ = σ_j): x = Σ_j (u_j · b) / σ_j² · v_j.
   const { U, V } = jacobi(columns.map((c) => Float64Array.from(c)), n);
-  const sigma2 = U.map((u) => dot(u, u));
-  const smax = Math.sqrt(Math.max(0, ...sigma2));
-  const cutoff = (rcond ?? Number.EPSILON * Math.max(m, n)) * smax;
-  const x = new Float64Array(n);
-  const bb = Float64Array.from(b);
-  for (let j = 0; j < n; j++) {
-    if (Math.sqrt(sigma2[j]!) <= cutoff || sigma2[j] === 0) continue;
-    const coeff = dot(U[j]!, bb) / sigma2[j]!;
-    const v = V[j]!;
-    for (let i = 0; i < n; i++) x[i] += coeff * v[i]!;
-  }
-  return x;
+  return pseudoInverse(U, U, V, b, n, rcond ?? Number.EPSILON * Math.max(m, n));
 }
 
 /**
@@ -60,16 +50,23 @@ function lstsqWide(columns: Float64Array[], b: ArrayLike<number>, rcond?: number
   const m = b.length;
   const rows = Array.from({ length: m }, (_, i) => Float64Array.from(columns, (c) => c[i]!));
   const { U: R, V } = jacobi(rows, m);
-  const sigma2 = R.map((r) => dot(r, r));
-  const smax = Math.sqrt(Math.max(0, ...sigma2));
-  const cutoff = (rcond ?? Number.EPSILON * Math.max(m, n)) * smax;
+  return pseudoInverse(R, V, R, b, n, rcond ?? Number.EPSILON * Math.max(m, n));
+}
+
+/**
+ * x = Σ_j (p_j · b) / σ_j² · q_j over the singular values σ_j = ‖s_j‖ above rcond·σ_max: the
+ * minimum-norm solution once A's SVD is held as orthogonal vectors s_j with their two factors.
+ */
+function pseudoInverse(S: Float64Array[], P: Float64Array[], Q: Float64Array[], b: ArrayLike<number>, n: number, rcond: number): Float64Array {
+  const sigma2 = S.map((v) => dot(v, v));
+  const cutoff = rcond * Math.sqrt(Math.max(0, ...sigma2));
   const x = new Float64Array(n);
   const bb = Float64Array.from(b);
-  for (let j = 0; j < m; j++) {
+  for (let j = 0; j < S.length; j++) {
     if (Math.sqrt(sigma2[j]!) <= cutoff || sigma2[j] === 0) continue;
-    const coeff = dot(V[j]!, bb) / sigma2[j]!;
-    const r = R[j]!;
-    for (let i = 0; i < n; i++) x[i] += coeff * r[i]!;
+    const coeff = dot(P[j]!, bb) / sigma2[j]!;
+    const q = Q[j]!;
+    for (let i = 0; i < n; i++) x[i] += coeff * q[i]!;
   }
   return x;
 }
