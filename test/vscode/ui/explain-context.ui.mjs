@@ -43,7 +43,7 @@ suite('Explain from the explorer', function () {
     const methods = await waitFor('the methods quick pick', () => quickPickRows(page), { timeout: 30_000, accept: (rows) => rows.length >= 5 && rows.every((r) => /forward passes$/.test(r.description)) });
     assert.deepEqual(
       methods.map((r) => r.label),
-      ['Occlusion', 'LIME', 'KernelSHAP', 'Integrated Gradients', 'Gradient × Input'],
+      ['Occlusion', 'LIME', 'KernelSHAP', 'Integrated Gradients', 'Gradient × Input', 'Saliency', 'SmoothGrad', 'GradientSHAP', 'Attention × gradient'],
     );
     for (const r of methods) assert.match(r.description, /^\d+ forward passes$/, `${r.label}: ${r.description}`);
     const passes = Object.fromEntries(methods.map((r) => [r.label, Number(r.description.split(' ')[0])]));
