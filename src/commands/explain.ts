@@ -20,25 +20,14 @@ import { describeError, EngineClient } from '../engineClient';
 import { resolveModelArg } from '../modelCatalog';
 import type { ModelSelection } from '../modelSelection';
 import { bool, int, obj, optional, str } from '../protocol/check';
-import { EXPLAIN_VIEW_TYPE, explainSelection, type AttributionMethod, type ExplainOrigin, type ExplainProbe, type ExplainSelection } from '../protocol/explainViewProtocol';
-import { LoupeError } from '../protocol/errors';
+import { EXPLAIN_VIEW_TYPE, explainSelection, METHOD_LABELS, type AttributionMethod, type ExplainOrigin, type ExplainProbe, type ExplainSelection } from '../protocol/explainViewProtocol';
 import { ATTRIBUTION_METHODS, attributionTarget, type AttributionTarget, type ExplainParams, type ExplainResult } from '../protocol/workerProtocol';
 import { readSettings } from '../settings';
 import { ExplainPanel, type ExplainPanelHost } from '../views/explainPanel';
 import { InlineAttributions } from '../views/inlineAttributions';
+import { runInPanel } from './panelRun';
 
 const DEFAULT_METHODS: readonly AttributionMethod[] = ['occlusion', 'kernelshap'];
-const METHOD_LABELS: Record<AttributionMethod, string> = {
-  occlusion: 'Occlusion',
-  lime: 'LIME',
-  kernelshap: 'KernelSHAP',
-  ig: 'Integrated Gradients',
-  gradxinput: 'Gradient × Input',
-  saliency: 'Saliency',
-  smoothgrad: 'SmoothGrad',
-  gradshap: 'GradientSHAP',
-  'attention-gradient': 'Attention × gradient',
-};
 
 export interface ExplainArgs {
   text?: string;
@@ -113,8 +102,6 @@ async function askLmTarget(): Promise<AttributionTarget | undefined> {
   }
 }
 
-const isCancel = (e: unknown): boolean => e instanceof LoupeError && e.code === 'CANCELLED';
-
 function targetOf(t: number | AttributionTarget | null | undefined): AttributionTarget | undefined {
   if (t === undefined || t === null) return undefined;
   return typeof t === 'number' ? { kind: 'class', index: t } : t;
@@ -143,54 +130,21 @@ export function registerExplain(context: vscode.ExtensionContext, engine: Engine
   });
 
   const compute = async (panel: ExplainPanel, text: string): Promise<ExplainResult | undefined> => {
-    panel.running?.cancel();
-    const cts = new vscode.CancellationTokenSource();
-    panel.running = cts;
     const label = panel.origin.label;
     const modelPath = panel.origin.modelPath ?? models.current();
     const model = panel.origin.modelPath !== undefined ? path.basename(panel.origin.modelPath) : models.label();
     panel.origin = { ...panel.origin, model };
     const methods = panel.origin.methods.map((m) => METHOD_LABELS[m]).join(', ');
-    panel.showBusy(`Explaining ${model} on ${label} with ${methods}…`);
-    try {
-      const result = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Loupe: explaining ${model} on ${path.basename(label)}`, cancellable: true },
-        async (progress, token) => {
-          const sub = token.onCancellationRequested(() => cts.cancel());
-          let reported = 0;
-          try {
-            return await engine.request('explain', paramsFor(panel.origin, modelPath, text), cts.token, (done, total) => {
-              const pct = total > 0 ? (100 * done) / total : 0;
-              progress.report({ increment: pct - reported, message: total > 0 ? `${done} / ${total} forward passes` : undefined });
-              reported = pct;
-            });
-          } finally {
-            sub.dispose();
-          }
-        },
-      );
-      if (panel.running !== cts || panel.isDisposed) return undefined;
-      engine.setModelLabel(model);
-      panel.showResult(result);
-      inline.set(panel.source, panel.origin.range?.start ?? 0, result);
-      return result;
-    } catch (e) {
-      if (panel.running !== cts || panel.isDisposed) return undefined;
-      const message = describeError(e);
-      if (isCancel(e)) {
-        panel.showError('Cancelled. Run again to explain.');
-        return undefined;
-      }
-      engine.log.error(`Explanation of ${model} on ${label}: ${message}`);
-      panel.showError(`${label}: ${message}`);
-      void vscode.window.showErrorMessage(`Loupe: no explanation for ${label}: ${message}`, 'Show Log').then((choice) => {
-        if (choice === 'Show Log') engine.log.show();
-      });
-      return undefined;
-    } finally {
-      if (panel.running === cts) panel.running = null;
-      cts.dispose();
-    }
+    return runInPanel(engine, panel, {
+      model,
+      noun: 'explanation',
+      busy: `Explaining ${model} on ${label} with ${methods}…`,
+      title: `Loupe: explaining ${model} on ${path.basename(label)}`,
+      cancelled: 'Cancelled. Run again to explain.',
+      request: (token, onProgress) => engine.request('explain', paramsFor(panel.origin, modelPath, text), token, onProgress),
+      progressMessage: (done, total) => (total > 0 ? `${done} / ${total} forward passes` : undefined),
+      shown: (result) => inline.set(panel.source, panel.origin.range?.start ?? 0, result),
+    });
   };
 
   const rerun = async (panel: ExplainPanel): Promise<void> => {

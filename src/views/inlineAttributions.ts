@@ -1,16 +1,17 @@
 // Inline attributions: after an explanation, the source document's tokens get a background by score
-// (a few bucketed decoration types per sign: negative red, positive blue, after the charts' theme
-// colours) and a hover with the token's score under every method. They are cleared when the document
+// and a hover with the token's score under every method. The backgrounds are theme colours that
+// Loupe contributes (package.json contributes.colors: loupe.attribution.positiveBackground1…4 and
+// negativeBackground1…4, light/dark/high-contrast defaults that themes and users can override): a
+// decoration cannot blend a ThemeColor, so the magnitude is bucketed into four decoration types per
+// sign, each with its own colour. High-contrast themes also outline the tokens. They are cleared when the document
 // is edited (the offsets no longer hold) and toggled by "Loupe: Toggle Inline Attributions".
 
 import * as vscode from 'vscode';
 import type { ExplainResult } from '../protocol/workerProtocol';
 
 const BUCKETS = 4;
-// The default charts.red / charts.blue of VS Code's themes, at increasing opacity: decoration
-// backgrounds cannot blend a ThemeColor, so the alpha is what carries the magnitude.
-const NEGATIVE = [241, 76, 76];
-const POSITIVE = [55, 148, 255];
+/** The contributed colour of bucket b (0-based) of a sign. */
+export const attributionColorId = (sign: 'positive' | 'negative', b: number): string => `loupe.attribution.${sign}Background${b + 1}`;
 
 interface Entry {
   result: ExplainResult;
@@ -18,6 +19,25 @@ interface Entry {
   base: number;
   method: string;
 }
+
+/** The hover of token i: what is explained, then the token's score under every method (the shaded one in bold). */
+function tokenHover(entry: Entry, i: number): vscode.MarkdownString {
+  const shown = entry.result.explanations.find((x) => x.method === entry.method)!;
+  const t = shown.tokens[i]!;
+  const target = shown.target;
+  const what = target.label !== null ? `${target.label} (${target.output})` : target.output;
+  const hover = new vscode.MarkdownString();
+  hover.appendMarkdown(`**Loupe** · token \`${t.token.replace(/`/g, "'")}\` · explaining ${escapeMarkdown(what)}\n\n`);
+  hover.appendMarkdown('| method | score |\n|:--|--:|\n');
+  for (const x of entry.result.explanations) {
+    const v = x.scores[i];
+    const name = x.method === entry.method ? `**${x.method}** (shaded)` : x.method;
+    hover.appendMarkdown(`| ${name} | ${v === undefined || !x.attributed[i] ? '—' : v.toPrecision(4)} |\n`);
+  }
+  return hover;
+}
+
+const escapeMarkdown = (s: string): string => s.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, (c) => `\\${c}`);
 
 export class InlineAttributions implements vscode.Disposable {
   private readonly positive: vscode.TextEditorDecorationType[] = [];
@@ -28,24 +48,20 @@ export class InlineAttributions implements vscode.Disposable {
   enabled = true;
 
   constructor() {
+    const decoration = (sign: 'positive' | 'negative', b: number): vscode.TextEditorDecorationType =>
+      vscode.window.createTextEditorDecorationType({
+        backgroundColor: new vscode.ThemeColor(attributionColorId(sign, b)),
+        borderColor: new vscode.ThemeColor('loupe.attribution.border'),
+        borderStyle: 'solid',
+        borderWidth: '1px',
+        borderRadius: '2px',
+        overviewRulerColor: new vscode.ThemeColor(sign === 'positive' ? 'charts.blue' : 'charts.red'),
+        overviewRulerLane: vscode.OverviewRulerLane.Center,
+        rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
+      });
     for (let b = 0; b < BUCKETS; b++) {
-      const alpha = (0.14 + (0.5 * b) / (BUCKETS - 1)).toFixed(2);
-      this.positive.push(
-        vscode.window.createTextEditorDecorationType({
-          backgroundColor: `rgba(${POSITIVE.join(',')},${alpha})`,
-          overviewRulerColor: new vscode.ThemeColor('charts.blue'),
-          overviewRulerLane: vscode.OverviewRulerLane.Center,
-          rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
-        }),
-      );
-      this.negative.push(
-        vscode.window.createTextEditorDecorationType({
-          backgroundColor: `rgba(${NEGATIVE.join(',')},${alpha})`,
-          overviewRulerColor: new vscode.ThemeColor('charts.red'),
-          overviewRulerLane: vscode.OverviewRulerLane.Center,
-          rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
-        }),
-      );
+      this.positive.push(decoration('positive', b));
+      this.negative.push(decoration('negative', b));
     }
     this.disposables.push(
       vscode.workspace.onDidChangeTextDocument((e) => {
@@ -110,12 +126,7 @@ export class InlineAttributions implements vscode.Disposable {
           const end = entry.base + t.end;
           if (end > length) return;
           const bucket = Math.min(BUCKETS - 1, Math.floor((Math.abs(s) / max) * BUCKETS));
-          const hover = new vscode.MarkdownString();
-          hover.appendMarkdown(`**Loupe** · token \`${t.token.replace(/`/g, "'")}\`\n\n`);
-          for (const x of entry.result.explanations) {
-            const v = x.scores[i];
-            hover.appendMarkdown(`- ${x.method === entry.method ? '**' + x.method + '**' : x.method}: ${v === undefined ? '—' : v.toPrecision(4)}\n`);
-          }
+          const hover = tokenHover(entry, i);
           (s > 0 ? pos : neg)[bucket]!.push({ range: new vscode.Range(doc.positionAt(start), doc.positionAt(end)), hoverMessage: hover });
         });
       }

@@ -58,6 +58,8 @@ async function main(): Promise<void> {
   console.log(`Loupe bench — model ${path.relative(process.cwd(), modelPath) || modelPath}, ${THREADS} threads, node ${process.versions.node}`);
   const model = { path: modelPath };
 
+  // `npm run bench -- --attribution`: only section 8.
+  if (args.includes('--attribution')) return benchAttribution(modelPath);
   // 1. Cold start: fork the worker, load onnxruntime-node, load and describe the model.
   const t0 = process.hrtime.bigint();
   const engine = new WorkerSupervisor({ workerPath: workerEntry(), settings: { threads: THREADS, maxMemoryMB: 2048 }, requestTimeoutMs: 600_000 });

@@ -210,7 +210,7 @@ export class DashboardView implements vscode.WebviewViewProvider, vscode.Disposa
               return 'one gradient (exact where the graph allows, else finite differences)';
             case 'smoothgrad':
             case 'gradshap':
-              return `samples ${defaults.samples ?? 500} · seed ${defaults.seed ?? 0} · exact gradients`;
+              return `samples ${defaults.samples ?? 50} · seed ${defaults.seed ?? 0} · exact gradients`;
           }
         };
         try {

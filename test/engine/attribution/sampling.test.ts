@@ -1,14 +1,16 @@
 // LIME and KernelSHAP on the real models:
 //  - exact KernelSHAP (all coalitions) equals brute-force Shapley values;
 //  - sampled KernelSHAP sums exactly to f(x) − f(∅);
-//  - at 2,000 samples the rankings agree with Captum's (Spearman), as far as Captum's own 500-sample
-//    estimates allow (see below);
+//  - at 2,000 samples the rankings agree with converged references (Spearman ≥ 0.9), and with
+//    Captum's records as far as those 500-sample estimates allow (see below);
 //  - the same seed gives the same numbers, another seed other numbers.
 
 import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { maskedRow, Problem } from '../../../src/engine/methods/attribution/problem';
 import { Runner } from '../../../src/engine/methods/attribution/runner';
+import { readJson, TEST_FIXTURES } from '../../helpers';
 import { captumCases, captumModel, ENV, featuresOf, log, quiet, run, spearman } from './common';
 
 describe('exact KernelSHAP', () => {
@@ -59,40 +61,64 @@ describe('exact KernelSHAP', () => {
   });
 });
 
-// Captum's references are 500-sample estimates. Where they are precise (short inputs), rankings at
-// 2,000 samples agree at Spearman ≥ 0.9. Where they are not — 126 tokens with 500 samples (127
-// unknowns), or call_me, whose scores are nearly all close to 0 but one — Captum's own estimator,
-// rerun on other random draws, agrees with a converged estimate only at ρ ≈ 0.55–0.85 (measured
-// with the same model outputs: median 0.74 on call_me, 0.66 on ham_long): no estimator can agree
-// with those references better than they agree with themselves. There the suite asserts how well two
-// of our seeds agree (≥ 0.97 on call_me; ≥ 0.8 at 126 tokens, where 2,000 samples are ~16 per
-// token) and a looser agreement with Captum's.
-const NOISY_KSHAP = new Set(['classifier/ham_long_0.json', 'classifier/spam_long_0.json', 'lm/call_me.json']);
-const LONG = new Set(['classifier/ham_long_0.json', 'classifier/spam_long_0.json']);
+// What a 2,000-sample run should agree with. Captum's records are single 500-sample runs (seed 0):
+// on 126 tokens (127 unknowns) they are far from what their estimator converges to: Captum's
+// kernel_shap agrees with the converged Shapley values only at Spearman ≈ 0.65 there. No estimator
+// can agree with such a record better than the truth does, so the bar (Spearman ≥ 0.9 at 2,000
+// samples) is measured against converged references made on the same model and inputs
+// (test/fixtures/attribution/sampled-references.json, by tools/fixtures/shapleyReference.ts):
+//  - Shapley values by antithetic permutation sampling, an estimator independent of KernelSHAP's
+//    regression (exact on ≤ 14 tokens), which agrees with a 20,000-coalition KernelSHAP at ρ ≥ 0.99;
+//  - LIME: Captum's estimator (Bernoulli samples, the lime text kernel, Lasso α 0.01) at 50,000
+//    samples, whose two seeds agree at ρ ≥ 0.98 (two seeds averaged).
+// Against Captum's records the suite asserts what can hold: our 2,000-sample ranking agrees with
+// Captum's as well as the converged values do (within 0.05), or at ρ ≥ 0.9. At Captum's own budget
+// (500 samples) the figures are logged, not asserted: one 500-sample run of either estimator is one
+// draw from a wide spread (Captum's estimator on spam_long, rerun with 4 seeds on the same model
+// outputs: ρ 0.58–0.73 against the converged values, ours 0.63–0.76; on ham_long Captum's 0.49–0.65,
+// ours 0.87–0.92).
+interface SampledReference {
+  numFeatures: number;
+  fx: number;
+  fEmpty: number;
+  shapley: { values: number[]; spearmanVsKernelShap20000: number };
+  lime: { values: number[]; spearmanSeed100VsSeed101: number };
+}
+const REFERENCES = readJson<{ cases: Record<string, SampledReference> }>(path.join(TEST_FIXTURES, 'attribution', 'sampled-references.json')).cases;
 
-describe("sampled rankings agree with Captum's", () => {
+describe('sampled rankings at 2,000 samples, against converged references and Captum', () => {
   for (const c of captumCases()) {
     test(c.name, async () => {
+      const ref = REFERENCES[c.name];
+      assert.ok(ref, `no converged reference for ${c.name}: run tools/fixtures/shapleyReference.ts`);
+      assert.ok(ref.shapley.spearmanVsKernelShap20000 >= 0.99 && ref.lime.spearmanSeed100VsSeed101 >= 0.95, 'the references have converged');
       const m = await captumModel(c.kind);
       const ks = await run(m, c.text, { method: 'kernelshap', baseline: 'pad', samples: 2000, seed: 0 });
-      const rhoKs = spearman(featuresOf(c, ks.scores), featuresOf(c, c.attributions.kernel_shap!.per_token));
+      // The reference is of this model on these tokens: same f(x) and f(∅).
+      assert.equal(featuresOf(c, ks.scores).length, ref.numFeatures);
+      assert.ok(Math.abs(ks.target.value - ref.fx) < 1e-4 && Math.abs(ks.target.baselineValue! - ref.fEmpty) < 1e-4, `f(x) ${ks.target.value} / ${ref.fx}, f(∅) ${ks.target.baselineValue} / ${ref.fEmpty}`);
+      const shap = ref.shapley.values;
+      const rhoKs = spearman(featuresOf(c, ks.scores), shap);
+      const ks500 = await run(m, c.text, { method: 'kernelshap', baseline: 'pad', samples: 500, seed: 0 });
+      const rhoKs500 = spearman(featuresOf(c, ks500.scores), shap);
+      const captumKs = featuresOf(c, c.attributions.kernel_shap!.per_token);
+      const rhoCaptumKs = spearman(captumKs, shap);
+      const rhoKsCaptum = spearman(featuresOf(c, ks.scores), captumKs);
       // LIME as Captum ran it: Bernoulli samples, the lime text kernel, Lasso(alpha = 0.01).
-      const lime = await run(m, c.text, { method: 'lime', baseline: 'pad', samples: 2000, seed: 0, lime: { sampling: 'bernoulli', regressor: 'lasso' } });
-      const rhoLime = spearman(featuresOf(c, lime.scores), featuresOf(c, c.attributions.lime_textkernel!.per_token));
-      let line = `${c.name}: Spearman vs Captum, KernelSHAP ${rhoKs.toFixed(3)}, LIME ${rhoLime.toFixed(3)}`;
-      if (NOISY_KSHAP.has(c.name)) {
-        const other = await run(m, c.text, { method: 'kernelshap', baseline: 'pad', samples: 2000, seed: 1 });
-        const selfRho = spearman(featuresOf(c, ks.scores), featuresOf(c, other.scores));
-        line += `; KernelSHAP seed 0 vs seed 1 ${selfRho.toFixed(3)}`;
-        log(line);
-        // 2,000 samples for 126 tokens are ~16 per token: two seeds agree at ρ ≈ 0.85–0.95 there.
-        assert.ok(selfRho >= (LONG.has(c.name) ? 0.8 : 0.97), `seed-to-seed agreement ${selfRho}`);
-        assert.ok(rhoKs >= 0.55, `KernelSHAP ${rhoKs}`);
-      } else {
-        log(line);
-        assert.ok(rhoKs >= 0.9, `KernelSHAP ${rhoKs}`);
-      }
-      assert.ok(rhoLime >= (LONG.has(c.name) ? 0.85 : 0.9), `LIME ${rhoLime}`);
+      const limeReq = { method: 'lime' as const, baseline: 'pad' as const, seed: 0, lime: { sampling: 'bernoulli' as const, regressor: 'lasso' as const } };
+      const lime = await run(m, c.text, { ...limeReq, samples: 2000 });
+      const rhoLime = spearman(featuresOf(c, lime.scores), ref.lime.values);
+      const captumLime = featuresOf(c, c.attributions.lime_textkernel!.per_token);
+      const rhoCaptumLime = spearman(captumLime, ref.lime.values);
+      const rhoLimeCaptum = spearman(featuresOf(c, lime.scores), captumLime);
+      log(
+        `${c.name} (M = ${ref.numFeatures}): Spearman vs converged — KernelSHAP 2,000 ${rhoKs.toFixed(3)}, 500 ${rhoKs500.toFixed(3)}, Captum's 500 ${rhoCaptumKs.toFixed(3)}; ` +
+          `LIME 2,000 ${rhoLime.toFixed(3)}, Captum's 500 ${rhoCaptumLime.toFixed(3)}. Vs Captum's records: KernelSHAP ${rhoKsCaptum.toFixed(3)}, LIME ${rhoLimeCaptum.toFixed(3)}`,
+      );
+      assert.ok(rhoKs >= 0.9, `KernelSHAP at 2,000 samples vs converged Shapley values: ${rhoKs}`);
+      assert.ok(rhoLime >= 0.9, `LIME at 2,000 samples vs its converged value: ${rhoLime}`);
+      assert.ok(rhoKsCaptum >= 0.9 || Math.abs(rhoKsCaptum - rhoCaptumKs) <= 0.05, `KernelSHAP vs Captum ${rhoKsCaptum}, converged vs Captum ${rhoCaptumKs}`);
+      assert.ok(rhoLimeCaptum >= 0.9 || Math.abs(rhoLimeCaptum - rhoCaptumLime) <= 0.05, `LIME vs Captum ${rhoLimeCaptum}, converged vs Captum ${rhoCaptumLime}`);
       assert.equal(ks.forwardPasses, ks.plannedForwardPasses);
       assert.equal(lime.forwardPasses, lime.plannedForwardPasses);
     });

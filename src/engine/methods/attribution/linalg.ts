@@ -33,17 +33,59 @@ function checkShapes(X: Rows, y: ArrayLike<number>, w: ArrayLike<number>): [numb
 export function lstsq(columns: Float64Array[], b: ArrayLike<number>, rcond?: number): Float64Array {
   const n = columns.length;
   const m = b.length;
-  const U = columns.map((c) => Float64Array.from(c));
+  if (m < n) return lstsqWide(columns, b, rcond);
+  // A V = U with orthogonal columns u_j (‖u_j‖ = σ_j): x = Σ_j (u_j · b) / σ_j² · v_j.
+  const { U, V } = jacobi(columns.map((c) => Float64Array.from(c)), n);
+  return pseudoInverse(U, U, V, b, n, rcond ?? Number.EPSILON * Math.max(m, n));
+}
+
+/**
+ * The same for fewer equations than unknowns (m < n, e.g. 100 samples for 126 tokens): the Jacobi
+ * rotations run on the m rows of A instead of its n columns (m² pairs instead of n²). With the rows
+ * rotated into R = V'ᵀA (orthogonal rows, ‖r_j‖ = σ_j), the minimum-norm solution is
+ * x = Σ_j (v'_j · b) / σ_j² · r_j.
+ */
+function lstsqWide(columns: Float64Array[], b: ArrayLike<number>, rcond?: number): Float64Array {
+  const n = columns.length;
+  const m = b.length;
+  const rows = Array.from({ length: m }, (_, i) => Float64Array.from(columns, (c) => c[i]!));
+  const { U: R, V } = jacobi(rows, m);
+  return pseudoInverse(R, V, R, b, n, rcond ?? Number.EPSILON * Math.max(m, n));
+}
+
+/**
+ * x = Σ_j (p_j · b) / σ_j² · q_j over the singular values σ_j = ‖s_j‖ above rcond·σ_max: the
+ * minimum-norm solution once A's SVD is held as orthogonal vectors s_j with their two factors.
+ */
+function pseudoInverse(S: Float64Array[], P: Float64Array[], Q: Float64Array[], b: ArrayLike<number>, n: number, rcond: number): Float64Array {
+  const sigma2 = S.map((v) => dot(v, v));
+  const cutoff = rcond * Math.sqrt(Math.max(0, ...sigma2));
+  const x = new Float64Array(n);
+  const bb = Float64Array.from(b);
+  for (let j = 0; j < S.length; j++) {
+    if (Math.sqrt(sigma2[j]!) <= cutoff || sigma2[j] === 0) continue;
+    const coeff = dot(P[j]!, bb) / sigma2[j]!;
+    const q = Q[j]!;
+    for (let i = 0; i < n; i++) x[i] += coeff * q[i]!;
+  }
+  return x;
+}
+
+function dot(a: Float64Array, c: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * c[i]!;
+  return s;
+}
+
+/** One-sided Jacobi: rotates the k vectors U in place until they are orthogonal; V holds the rotations (k × k). */
+function jacobi(U: Float64Array[], k: number): { U: Float64Array[]; V: Float64Array[] } {
+  const n = k;
+  const m = U[0]?.length ?? 0;
   const V = Array.from({ length: n }, (_, j) => {
     const v = new Float64Array(n);
     v[j] = 1;
     return v;
   });
-  const dot = (a: Float64Array, c: Float64Array): number => {
-    let s = 0;
-    for (let i = 0; i < a.length; i++) s += a[i]! * c[i]!;
-    return s;
-  };
   for (let sweep = 0; sweep < 80; sweep++) {
     let rotated = false;
     for (let p = 0; p < n - 1; p++) {
@@ -77,18 +119,7 @@ export function lstsq(columns: Float64Array[], b: ArrayLike<number>, rcond?: num
     }
     if (!rotated) break;
   }
-  const sigma2 = U.map((u) => dot(u, u));
-  const smax = Math.sqrt(Math.max(0, ...sigma2));
-  const cutoff = (rcond ?? Number.EPSILON * Math.max(m, n)) * smax;
-  const x = new Float64Array(n);
-  const bb = Float64Array.from(b);
-  for (let j = 0; j < n; j++) {
-    if (Math.sqrt(sigma2[j]!) <= cutoff || sigma2[j] === 0) continue;
-    const coeff = dot(U[j]!, bb) / sigma2[j]!;
-    const v = V[j]!;
-    for (let i = 0; i < n; i++) x[i] += coeff * v[i]!;
-  }
-  return x;
+  return { U, V };
 }
 
 /**
