@@ -117,7 +117,10 @@ suite('Exports (HTML, JSON, CSV)', function () {
     const csvFile = path.join(dir, 'prompt.attention.csv');
     await vscode.commands.executeCommand(EXPORT, { kind: 'attention', format: 'csv', path: csvFile });
     const rows = parse(fs.readFileSync(csvFile, 'utf8'), { columns: true }) as Record<string, string>[];
-    assert.strictEqual(rows.length, (r.layers.length + 1) * m * m);
+    // Every layer's head mean, rollout, and the relevance R when the panel computed it.
+    const relevance = r.relevance && r.relevance.unavailable === null ? r.relevance : null;
+    assert.strictEqual(rows.length, (r.layers.length + 1 + (relevance ? 1 : 0)) * m * m);
+    if (relevance) assert.strictEqual(rows.filter((x) => x.matrix === 'relevance').length, m * m);
     const roll = rows.filter((x) => x.matrix === 'rollout');
     assert.strictEqual(roll.length, m * m);
     assert.strictEqual(Math.fround(Number(roll[3]!.weight)), r.rollout[3]);
