@@ -1,13 +1,6 @@
 // The webview's only way to talk to the host: typed messages from the shared protocol module.
 
 import type { ViewToHost } from '../src/protocol/predictionViewProtocol';
+import { acquireHost } from './components/vscodeApi';
 
-interface VsCodeApi {
-  postMessage(message: ViewToHost): void;
-  getState(): unknown;
-  setState(state: unknown): void;
-}
-
-declare function acquireVsCodeApi(): VsCodeApi;
-
-export const host: VsCodeApi = acquireVsCodeApi();
+export const host = acquireHost<ViewToHost>();

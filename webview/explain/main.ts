@@ -8,23 +8,18 @@
 // row). Colours are read from the theme at run time and follow theme changes.
 
 import { ATTRIBUTION_METHODS } from '../../src/protocol/workerProtocol';
-import { checkHostToView, explainOrigin, METHOD_LABELS, type AttributionMethod, type ExplainOrigin, type ExplainProbe, type HostToView } from '../../src/protocol/explainViewProtocol';
+import { checkHostToView, explainOrigin, METHOD_LABELS, type AttributionMethod, type ExplainOrigin, type ExplainProbe, type ExplainSelection, type HostToView } from '../../src/protocol/explainViewProtocol';
 import type { Explanation, ExplainResult } from '../../src/protocol/workerProtocol';
-import { badge, button, checkbox, dropdown, progressRing, registerComponents, type Control } from '../components/toolkit';
+import { badge, button, checkbox, dropdown, registerComponents, type Control } from '../components/toolkit';
 import { createAnnouncer } from '../components/announcer';
+import { el } from '../components/el';
+import { listenForResults } from '../components/resultView';
 import { host, type SavedState } from './host';
 import { fmt, maxMagnitude, spearman } from './stats';
 
 registerComponents();
 const app = document.getElementById('app')!;
 const announce = createAnnouncer(app);
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
 
 // ---- theme colours -----------------------------------------------------------------------------
 
@@ -84,9 +79,6 @@ function savedState(v: unknown): SavedState | null {
 const saved = savedState(host.getState());
 let origin: ExplainOrigin | null = saved?.origin ?? null;
 let ui: SavedState['ui'] = saved?.ui ?? { method: null, showSpecial: false };
-let status: ExplainProbe['status'] = 'empty';
-let statusMessage = '';
-let generation = 0;
 let view: ExplainView | null = null;
 
 function save(): void {
@@ -443,33 +435,15 @@ class ExplainView {
 
 // ---- messages -------------------------------------------------------------------------------------
 
-function showBusy(message: string): void {
-  view = null;
-  app.replaceChildren();
-  const p = el('p', 'busy');
-  p.append(progressRing(), el('span', undefined, message));
-  app.append(p);
-  announce(message);
-}
-
-function showError(message: string): void {
-  view = null;
-  app.replaceChildren(el('p', 'error', message));
-  const actions = el('div', 'actions');
-  actions.append(button('Run again', () => host.postMessage({ type: 'rerun' }), 'primary'));
-  app.append(actions);
-  announce(message);
-}
-
 async function answerProbe(m: Extract<HostToView, { type: 'probe' }>): Promise<void> {
   if (m.select && view) {
     if (m.select.method) view.selectMethod(m.select.method);
     if (m.select.showSpecial !== undefined) view.setShowSpecial(m.select.showSpecial);
   }
   const probe: ExplainProbe = {
-    status,
-    message: statusMessage,
-    generation,
+    status: results.status,
+    message: results.message,
+    generation: results.generation,
     method: ui.method ?? '',
     showSpecial: ui.showSpecial,
     tokens: view?.drawnTokens ?? 0,
@@ -486,42 +460,23 @@ async function answerProbe(m: Extract<HostToView, { type: 'probe' }>): Promise<v
   host.postMessage({ type: 'probeResult', id: m.id, probe });
 }
 
-window.addEventListener('message', (event: MessageEvent<unknown>) => {
-  let m: HostToView;
-  try {
-    m = checkHostToView(event.data);
-  } catch (e) {
-    console.warn(`Loupe: ignored a message from the host: ${(e as Error).message}`);
-    return;
-  }
-  switch (m.type) {
-    case 'busy':
-      origin = m.origin;
-      save();
-      status = 'busy';
-      statusMessage = m.message;
-      showBusy(m.message);
-      return;
-    case 'error':
-      origin = m.origin;
-      save();
-      status = 'error';
-      statusMessage = m.message;
-      showError(m.message);
-      return;
-    case 'result':
-      origin = m.origin;
-      view = new ExplainView(m.result, m.origin);
-      save();
-      status = 'drawn';
-      statusMessage = '';
-      generation = m.generation;
-      announce(`Explanation drawn: ${m.result.explanations.length} methods`);
-      return;
-    case 'probe':
-      void answerProbe(m);
-      return;
-  }
+const results = listenForResults<ExplainOrigin, ExplainResult, ExplainSelection>({
+  app,
+  announce,
+  check: checkHostToView,
+  setOrigin: (o) => {
+    origin = o;
+  },
+  save,
+  clear: () => {
+    view = null;
+  },
+  draw: (result, o) => {
+    view = new ExplainView(result, o);
+    return `Explanation drawn: ${result.explanations.length} methods`;
+  },
+  answerProbe,
+  rerun: () => host.postMessage({ type: 'rerun' }),
 });
 
 // Theme changes: re-read the colours and redraw.

@@ -1,11 +1,8 @@
-// Small DOM helpers of the importance view: element creation and the screen-reader announcer.
+// Small DOM helpers of the importance view: element creation (the shared one) and the screen-reader announcer.
 
-export function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
+import { el } from '../components/el';
+
+export { el };
 
 const announcer = el('div', 'sr-only');
 announcer.setAttribute('aria-live', 'polite');

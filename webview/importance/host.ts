@@ -2,6 +2,7 @@
 
 import type { ImportanceOrigin, SortKey, ViewToHost } from '../../src/protocol/importanceViewProtocol';
 import type { RowExplanation } from '../../src/protocol/workerProtocol';
+import { acquireHost } from '../components/vscodeApi';
 
 /** What the webview keeps across reloads (VS Code hands it to the panel serializer too). */
 export interface SavedState {
@@ -11,12 +12,4 @@ export interface SavedState {
   row?: RowExplanation | null;
 }
 
-interface VsCodeApi {
-  postMessage(message: ViewToHost): void;
-  getState(): unknown;
-  setState(state: SavedState): void;
-}
-
-declare function acquireVsCodeApi(): VsCodeApi;
-
-export const host: VsCodeApi = acquireVsCodeApi();
+export const host = acquireHost<ViewToHost, SavedState>();

@@ -4,10 +4,11 @@
 // export to HTML, JSON and CSV (written by the host from the result; the HTML report carries the
 // chart as drawn here) and PNG (the chart, drawn here).
 
-import { checkHostToView, importanceOrigin, SORT_KEYS, type HostToView, type ImportanceOrigin, type ImportanceProbe, type SortKey } from '../../src/protocol/importanceViewProtocol';
+import { checkHostToView, importanceOrigin, SORT_KEYS, type HostToView, type ImportanceOrigin, type ImportanceProbe, type ImportanceSelection, type RowMessage, type SortKey } from '../../src/protocol/importanceViewProtocol';
 import { rowExplanation, type DatasetColumn, type ImportanceResult, type RowExplanation } from '../../src/protocol/workerProtocol';
 import { watchTheme } from '../attention/theme';
-import { badge, button, progressRing, registerComponents } from '../components/toolkit';
+import { listenForResults } from '../components/resultView';
+import { badge, button, registerComponents } from '../components/toolkit';
 import { fmt } from '../explain/stats';
 import { chartOrder, ImportanceChart } from './chart';
 import { announce, el } from './dom';
@@ -69,9 +70,6 @@ const saved = savedState(host.getState());
 let origin: ImportanceOrigin | null = saved?.origin ?? null;
 let ui: SavedState['ui'] = saved?.ui ?? { sort: 'rank', descending: false };
 let savedRow: RowExplanation | null = saved?.row ?? null;
-let status: ImportanceProbe['status'] = 'empty';
-let statusMessage = '';
-let generation = 0;
 let view: ImportanceView | null = null;
 
 function save(): void {
@@ -277,24 +275,6 @@ function clearView(): void {
   view = null;
 }
 
-function showBusy(message: string): void {
-  clearView();
-  app.replaceChildren();
-  const p = el('p', 'busy');
-  p.append(progressRing(), el('span', undefined, message));
-  app.append(p);
-  announce(message);
-}
-
-function showError(message: string): void {
-  clearView();
-  app.replaceChildren(el('p', 'error', message));
-  const actions = el('div', 'actions');
-  actions.append(button('Run again', () => host.postMessage({ type: 'rerun' }), 'primary'));
-  app.append(actions);
-  announce(message);
-}
-
 async function answerProbe(m: Extract<HostToView, { type: 'probe' }>): Promise<void> {
   if (m.select && view) {
     const sort: SortKey = m.select.sort ?? view.table.sortKey;
@@ -304,9 +284,9 @@ async function answerProbe(m: Extract<HostToView, { type: 'probe' }>): Promise<v
   const rs = view?.rowSection ?? null;
   const bars = view?.chart.drawnBars() ?? { labels: [], lengths: [] };
   const probe: ImportanceProbe = {
-    status,
-    message: statusMessage,
-    generation,
+    status: results.status,
+    message: results.message,
+    generation: results.generation,
     barOrder: bars.labels,
     barLengths: bars.lengths,
     errorBars: view?.chart.errorBarsDrawn() ?? 0,
@@ -328,53 +308,35 @@ async function answerProbe(m: Extract<HostToView, { type: 'probe' }>): Promise<v
   host.postMessage({ type: 'probeResult', id: m.id, probe });
 }
 
-window.addEventListener('message', (event: MessageEvent<unknown>) => {
-  let m: HostToView;
-  try {
-    m = checkHostToView(event.data);
-  } catch (e) {
-    console.warn(`Loupe: ignored a message from the host: ${(e as Error).message}`);
-    return;
-  }
-  switch (m.type) {
-    case 'busy':
-      origin = m.origin;
-      save();
-      status = 'busy';
-      statusMessage = m.message;
-      showBusy(m.message);
-      return;
-    case 'error':
-      origin = m.origin;
-      save();
-      status = 'error';
-      statusMessage = m.message;
-      showError(m.message);
-      return;
-    case 'result':
-      origin = m.origin;
-      clearView();
-      view = new ImportanceView(m.result, m.origin);
-      save();
-      status = 'drawn';
-      statusMessage = '';
-      generation = m.generation;
-      announce(`Feature importance drawn: ${m.result.features.length} features`);
-      return;
-    case 'probe':
-      void answerProbe(m);
-      return;
-    case 'rowBusy':
-      view?.rowSection?.showBusy(m.row, m.message);
-      return;
-    case 'rowError':
-      view?.rowSection?.showError(m.row, m.message);
-      return;
-    case 'rowResult':
-      if (!view?.rowSection || m.result.model.sha256 !== view.result.model.sha256) return;
-      view.rowSection.showResult(m.result);
-      return;
-  }
+const results = listenForResults<ImportanceOrigin, ImportanceResult, ImportanceSelection, RowMessage>({
+  app,
+  announce,
+  check: checkHostToView,
+  setOrigin: (o) => {
+    origin = o;
+  },
+  save,
+  clear: clearView,
+  draw: (result, o) => {
+    view = new ImportanceView(result, o);
+    return `Feature importance drawn: ${result.features.length} features`;
+  },
+  answerProbe,
+  other: (m) => {
+    switch (m.type) {
+      case 'rowBusy':
+        view?.rowSection?.showBusy(m.row, m.message);
+        return;
+      case 'rowError':
+        view?.rowSection?.showError(m.row, m.message);
+        return;
+      case 'rowResult':
+        if (!view?.rowSection || m.result.model.sha256 !== view.result.model.sha256) return;
+        view.rowSection.showResult(m.result);
+        return;
+    }
+  },
+  rerun: () => host.postMessage({ type: 'rerun' }),
 });
 
 // Theme changes: the chart's colours are read again from the theme variables.

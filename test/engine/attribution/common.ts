@@ -4,6 +4,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { test } from 'node:test';
 import { CancelToken } from '../../../src/engine/cancellation';
 import type { Work } from '../../../src/engine/inference/predict';
 import { attribute, AttributionRequest, AttributionResult, RunEnv } from '../../../src/engine/methods/attribution';
@@ -74,6 +75,28 @@ export const HF_FILES: [string, string][] = [
   ['gpt2-lm', 'model.onnx'],
   ['gpt2-lm', 'model_sdpa.onnx'],
 ];
+
+/** The target a Hugging Face reference was computed for (a class, or the next token). */
+export function hfTarget(ref: HfReference): NonNullable<AttributionRequest['target']> {
+  return ref.target.class !== undefined ? { kind: 'class', index: ref.target.class } : { kind: 'next-token', tokenId: ref.target.token_id! };
+}
+
+/**
+ * A test per Hugging Face export (named `hf/<folder>/<file>`): `check` runs on each of its autograd
+ * references, and the export's file must be left as it was (never written by the engine).
+ */
+export function testHfReferences(check: (m: LoadedModel, ref: HfReference, name: string) => Promise<void>): void {
+  for (const [folder, file] of HF_FILES) {
+    const name = `hf/${folder}/${file}`;
+    test(name, async () => {
+      const dir = path.join(HF, folder);
+      const before = fs.statSync(path.join(dir, file)).mtimeMs;
+      const m = await model(dir, file);
+      for (const ref of readJson<{ references: HfReference[] }>(path.join(dir, 'reference.json')).references) await check(m, ref, name);
+      assert.equal(fs.statSync(path.join(dir, file)).mtimeMs, before, "the user's model is not modified");
+    });
+  }
+}
 
 export const captumModel = (kind: 'classifier' | 'lm'): Promise<LoadedModel> => model(path.join(CAPTUM, 'models', kind));
 

@@ -6,41 +6,30 @@
 //  - the result says the gradients were exact, and the user's file is untouched.
 
 import * as assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import { readJson } from '../../helpers';
-import { captumCases, captumModel, HF, HF_FILES, HfReference, log, model, relL2, run } from './common';
+import { captumCases, captumModel, hfTarget, log, relL2, run, testHfReferences } from './common';
 
 describe('exact gradients equal the PyTorch autograd references', () => {
-  for (const [folder, file] of HF_FILES) {
-    test(`hf/${folder}/${file}`, async () => {
-      const dir = path.join(HF, folder);
-      const before = fs.statSync(path.join(dir, file)).mtimeMs;
-      const m = await model(dir, file);
-      for (const ref of readJson<{ references: HfReference[] }>(path.join(dir, 'reference.json')).references) {
-        const target = ref.target.class !== undefined ? { kind: 'class' as const, index: ref.target.class } : { kind: 'next-token' as const, tokenId: ref.target.token_id! };
-        const gxi = await run(m, ref.text, { method: 'gradxinput', target });
-        assert.equal(gxi.parameters.gradients, 'exact');
-        assert.deepEqual(gxi.warnings, []);
-        const sal = await run(m, ref.text, { method: 'saliency', target });
-        const ig = await run(m, ref.text, { method: 'ig', baseline: 'zero', keepSpecialInBaseline: false, target, rule: 'riemann_middle', steps: 256 });
-        assert.equal(ig.parameters.gradients, 'exact');
-        const rel = { gxi: relL2(gxi.scores, ref.grad_x_input), sal: relL2(sal.scores, ref.saliency_l2), ig: relL2(ig.scores, ref.ig_zero_baseline) };
-        const change = Math.abs(ref.f_x - ref.f_baseline_zero);
-        log(
-          `exact hf/${folder}/${file} "${ref.text.slice(0, 24)}…": grad×input ${rel.gxi.toExponential(2)}, saliency ${rel.sal.toExponential(2)}, IG ${rel.ig.toExponential(2)} relative L2; ` +
-            `gap ${ig.completenessGap!.toExponential(2)} of |Δf| ${change.toExponential(2)}; rows ${ig.forwardPasses}`,
-        );
-        assert.ok(rel.gxi < 1e-4, `grad×input relative L2 ${rel.gxi}`);
-        assert.ok(rel.sal < 1e-4, `saliency relative L2 ${rel.sal}`);
-        assert.ok(rel.ig < 1e-4, `IG relative L2 ${rel.ig}`);
-        assert.ok(Math.abs(ig.target.baselineValue! - ref.f_baseline_zero) < 1e-5);
-        assert.equal(ig.forwardPasses, ig.plannedForwardPasses);
-      }
-      assert.equal(fs.statSync(path.join(dir, file)).mtimeMs, before, "the user's model is not modified");
-    });
-  }
+  testHfReferences(async (m, ref, name) => {
+    const target = hfTarget(ref);
+    const gxi = await run(m, ref.text, { method: 'gradxinput', target });
+    assert.equal(gxi.parameters.gradients, 'exact');
+    assert.deepEqual(gxi.warnings, []);
+    const sal = await run(m, ref.text, { method: 'saliency', target });
+    const ig = await run(m, ref.text, { method: 'ig', baseline: 'zero', keepSpecialInBaseline: false, target, rule: 'riemann_middle', steps: 256 });
+    assert.equal(ig.parameters.gradients, 'exact');
+    const rel = { gxi: relL2(gxi.scores, ref.grad_x_input), sal: relL2(sal.scores, ref.saliency_l2), ig: relL2(ig.scores, ref.ig_zero_baseline) };
+    const change = Math.abs(ref.f_x - ref.f_baseline_zero);
+    log(
+      `exact ${name} "${ref.text.slice(0, 24)}…": grad×input ${rel.gxi.toExponential(2)}, saliency ${rel.sal.toExponential(2)}, IG ${rel.ig.toExponential(2)} relative L2; ` +
+        `gap ${ig.completenessGap!.toExponential(2)} of |Δf| ${change.toExponential(2)}; rows ${ig.forwardPasses}`,
+    );
+    assert.ok(rel.gxi < 1e-4, `grad×input relative L2 ${rel.gxi}`);
+    assert.ok(rel.sal < 1e-4, `saliency relative L2 ${rel.sal}`);
+    assert.ok(rel.ig < 1e-4, `IG relative L2 ${rel.ig}`);
+    assert.ok(Math.abs(ig.target.baselineValue! - ref.f_baseline_zero) < 1e-5);
+    assert.equal(ig.forwardPasses, ig.plannedForwardPasses);
+  });
 });
 
 describe('exact Integrated Gradients equals Captum LayerIntegratedGradients', () => {

@@ -6,13 +6,12 @@
 //  - the rewritten model computes exactly what the original does, and the user's file is untouched.
 
 import * as assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { embeddingModel, findWordEmbedding } from '../../../src/engine/methods/attribution/embeddingGraph';
-import { readJson, tempDir } from '../../helpers';
-import { captumCases, captumModel, HF, HF_FILES, HfReference, log, maxDiff, model, relL2, run } from './common';
+import { tempDir } from '../../helpers';
+import { captumCases, captumModel, HF, HF_FILES, hfTarget, log, maxDiff, model, relL2, run, testHfReferences } from './common';
 
 describe('Integrated Gradients equals Captum LayerIntegratedGradients', () => {
   for (const c of captumCases()) {
@@ -42,35 +41,27 @@ describe('Integrated Gradients equals Captum LayerIntegratedGradients', () => {
 });
 
 describe('gradients equal the PyTorch autograd references', () => {
-  for (const [folder, file] of HF_FILES) {
-    test(`hf/${folder}/${file}`, async () => {
-      const dir = path.join(HF, folder);
-      const before = fs.statSync(path.join(dir, file)).mtimeMs;
-      const m = await model(dir, file);
-      for (const ref of readJson<{ references: HfReference[] }>(path.join(dir, 'reference.json')).references) {
-        const target = ref.target.class !== undefined ? { kind: 'class' as const, index: ref.target.class } : { kind: 'next-token' as const, tokenId: ref.target.token_id! };
-        const gxi = await run(m, ref.text, { method: 'gradxinput', target, gradients: 'finite-differences' });
-        assert.deepEqual(
-          gxi.tokens.map((t) => t.id),
-          ref.input_ids,
-        );
-        assert.ok(Math.abs(gxi.target.value - ref.f_x) < 1e-5);
-        // The reference's zero baseline zeroes every token, special ones included.
-        const ig = await run(m, ref.text, { method: 'ig', baseline: 'zero', keepSpecialInBaseline: false, target, rule: 'gausslegendre', steps: 50, gradients: 'finite-differences' });
-        const gxiRel = relL2(gxi.scores, ref.grad_x_input);
-        const igRel = relL2(ig.scores, ref.ig_zero_baseline);
-        log(
-          `hf/${folder}/${file} "${ref.text.slice(0, 24)}…": grad×input relative L2 ${gxiRel.toExponential(2)}, IG relative L2 ${igRel.toExponential(2)}, ` +
-            `f(0) Δ ${Math.abs(ig.target.baselineValue! - ref.f_baseline_zero).toExponential(2)}, gap ${ig.completenessGap!.toExponential(2)}`,
-        );
-        assert.ok(gxiRel < 0.02, `grad×input relative L2 ${gxiRel}`);
-        assert.ok(igRel < 0.02, `IG relative L2 ${igRel}`);
-        assert.ok(Math.abs(ig.target.baselineValue! - ref.f_baseline_zero) < 1e-5);
-        assert.ok(Math.abs(ig.completenessGap!) < 1e-3 * Math.max(1, Math.abs(ref.f_x - ref.f_baseline_zero)));
-      }
-      assert.equal(fs.statSync(path.join(dir, file)).mtimeMs, before, "the user's model is not modified");
-    });
-  }
+  testHfReferences(async (m, ref, name) => {
+    const target = hfTarget(ref);
+    const gxi = await run(m, ref.text, { method: 'gradxinput', target, gradients: 'finite-differences' });
+    assert.deepEqual(
+      gxi.tokens.map((t) => t.id),
+      ref.input_ids,
+    );
+    assert.ok(Math.abs(gxi.target.value - ref.f_x) < 1e-5);
+    // The reference's zero baseline zeroes every token, special ones included.
+    const ig = await run(m, ref.text, { method: 'ig', baseline: 'zero', keepSpecialInBaseline: false, target, rule: 'gausslegendre', steps: 50, gradients: 'finite-differences' });
+    const gxiRel = relL2(gxi.scores, ref.grad_x_input);
+    const igRel = relL2(ig.scores, ref.ig_zero_baseline);
+    log(
+      `${name} "${ref.text.slice(0, 24)}…": grad×input relative L2 ${gxiRel.toExponential(2)}, IG relative L2 ${igRel.toExponential(2)}, ` +
+        `f(0) Δ ${Math.abs(ig.target.baselineValue! - ref.f_baseline_zero).toExponential(2)}, gap ${ig.completenessGap!.toExponential(2)}`,
+    );
+    assert.ok(gxiRel < 0.02, `grad×input relative L2 ${gxiRel}`);
+    assert.ok(igRel < 0.02, `IG relative L2 ${igRel}`);
+    assert.ok(Math.abs(ig.target.baselineValue! - ref.f_baseline_zero) < 1e-5);
+    assert.ok(Math.abs(ig.completenessGap!) < 1e-3 * Math.max(1, Math.abs(ref.f_x - ref.f_baseline_zero)));
+  });
 });
 
 describe('the model with word embeddings as an input', () => {

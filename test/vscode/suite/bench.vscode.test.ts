@@ -11,8 +11,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { ExplainResult } from '../../../src/protocol/workerProtocol';
+import { EXTENSION_ID } from './helpers';
 
-const EXTENSION_ID = 'loupe-dev.loupe';
 const run = process.env.LOUPE_BENCH === '1' ? suite : suite.skip;
 
 /** About 100 tokens for the bundled classifier's WordPiece tokenizer (the bench prints the count). */

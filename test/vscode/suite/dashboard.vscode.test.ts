@@ -10,8 +10,8 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { DashboardProbe, DashboardState } from '../../../src/protocol/dashboardViewProtocol';
 import type { AttentionResult, ModelInfo } from '../../../src/protocol/workerProtocol';
+import { activateLoupe, closeAllEditors, webviewTabs } from './helpers';
 
-const EXTENSION_ID = 'loupe-dev.loupe';
 const STATE = 'loupe._dashboardState';
 
 interface Answer {
@@ -38,18 +38,16 @@ suite('Dashboard (Loupe side panel)', function () {
   const bundled = (name: string): string => path.join(ext.extensionPath, 'models', name);
 
   suiteSetup(async () => {
-    const e = vscode.extensions.getExtension(EXTENSION_ID);
-    assert.ok(e, `extension ${EXTENSION_ID} is not installed`);
-    ext = e;
-    await ext.activate();
-    prompt = vscode.Uri.joinPath(vscode.workspace.workspaceFolders![0]!.uri, 'prompt.txt');
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    const loupe = await activateLoupe();
+    ext = loupe.ext;
+    prompt = vscode.Uri.joinPath(loupe.folder, 'prompt.txt');
+    await closeAllEditors();
   });
 
   suiteTeardown(async () => {
     // Later suites expect the default model: pick it back.
     await dashboard({ select: bundled('spam-classifier') }).catch(() => undefined);
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await closeAllEditors();
   });
 
   test('is contributed: an activity-bar container with a webview view, its commands under "Loupe"', () => {
@@ -144,8 +142,8 @@ suite('Dashboard (Loupe side panel)', function () {
     const run = a.state.recent.find((r) => r.kind === 'attention' && r.source === prompt.toString());
     assert.ok(run, `no attention run of prompt.txt listed: ${JSON.stringify(a.state.recent)}`);
     assert.ok(a.drawn.recent.includes('Attention · prompt.txt'), JSON.stringify(a.drawn.recent));
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-    const tabs = (): vscode.Tab[] => vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('loupe.attention'));
+    await closeAllEditors();
+    const tabs = (): vscode.Tab[] => webviewTabs('loupe.attention');
     assert.strictEqual(tabs().length, 0);
     await dashboard({ openRun: run.id });
     for (let i = 0; i < 100 && tabs().length === 0; i++) await new Promise((r) => setTimeout(r, 100));

@@ -11,8 +11,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { ExplainResult } from '../../../src/protocol/workerProtocol';
+import { activateLoupe, closeAllEditors, EXTENSION_ID, panelState, PNG_SIGNATURE, until, webviewTabs } from './helpers';
 
-const EXTENSION_ID = 'loupe-dev.loupe';
 const VIEW_TYPE = 'loupe.explain';
 const EXPLAIN = 'loupe.explain';
 const TOGGLE = 'loupe.toggleInlineAttributions';
@@ -38,27 +38,11 @@ interface ViewState {
   inlineEnabled: boolean;
 }
 
-async function viewState(args: { source?: string; select?: { method?: string; showSpecial?: boolean }; png?: boolean; timeoutMs?: number }): Promise<ViewState> {
-  const s = await vscode.commands.executeCommand<ViewState>(STATE, args);
-  assert.ok(s && typeof s === 'object', `${STATE} returned ${JSON.stringify(s)}`);
-  return s;
+function viewState(args: { source?: string; select?: { method?: string; showSpecial?: boolean }; png?: boolean; timeoutMs?: number }): Promise<ViewState> {
+  return panelState<ViewState>(STATE, args);
 }
 
-function explainTabs(): vscode.Tab[] {
-  return vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith(VIEW_TYPE));
-}
-
-async function until<T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await get();
-    if (ok(v)) return v;
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}: ${JSON.stringify(v).slice(0, 400)}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
-
-const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+const explainTabs = (): vscode.Tab[] => webviewTabs(VIEW_TYPE);
 
 suite('Explanation view (loupe.explain)', function () {
   this.timeout(180_000);
@@ -66,17 +50,13 @@ suite('Explanation view (loupe.explain)', function () {
   let interactive: ExplainResult;
 
   suiteSetup(async () => {
-    const ext = vscode.extensions.getExtension(EXTENSION_ID);
-    assert.ok(ext, `extension ${EXTENSION_ID} is not installed`);
-    await ext.activate();
-    const f = vscode.workspace.workspaceFolders?.[0];
-    assert.ok(f, 'no workspace folder is open');
-    prompt = vscode.Uri.joinPath(f.uri, 'prompt.txt');
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    const { folder: f } = await activateLoupe();
+    prompt = vscode.Uri.joinPath(f, 'prompt.txt');
+    await closeAllEditors();
   });
 
   suiteTeardown(async () => {
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await closeAllEditors();
   });
 
   test('is contributed: palette commands, explorer and editor context menus; the test hook is not', () => {

@@ -10,10 +10,9 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { parse } from 'csv-parse/sync';
 import type { AttentionResult, ExplainResult } from '../../../src/protocol/workerProtocol';
+import { activateLoupe, closeAllEditors, PNG_SIGNATURE } from './helpers';
 
-const EXTENSION_ID = 'loupe-dev.loupe';
 const EXPORT = 'loupe._exportResultTo';
-const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 /** The JSON embedded in an HTML report, and its images. */
 function readHtml(file: string): { html: string; data: unknown; pngs: Buffer[] } {
@@ -35,17 +34,15 @@ suite('Exports (HTML, JSON, CSV)', function () {
   let dir: string;
 
   suiteSetup(async () => {
-    const ext = vscode.extensions.getExtension(EXTENSION_ID);
-    assert.ok(ext);
-    await ext.activate();
-    prompt = vscode.Uri.joinPath(vscode.workspace.workspaceFolders![0]!.uri, 'prompt.txt');
+    const { folder } = await activateLoupe();
+    prompt = vscode.Uri.joinPath(folder, 'prompt.txt');
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loupe-exports-'));
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await closeAllEditors();
   });
 
   suiteTeardown(async () => {
     fs.rmSync(dir, { recursive: true, force: true });
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await closeAllEditors();
   });
 
   test('the explanation exports to JSON, CSV and HTML that read back to the same scores', async () => {

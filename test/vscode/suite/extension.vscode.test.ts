@@ -10,8 +10,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { PredictResult, ScoredLabel, TextClassification } from '../../../src/protocol/workerProtocol';
-
-export const EXTENSION_ID = 'loupe-dev.loupe';
+import { EXTENSION_ID } from './helpers';
 
 /** What activate() returns (the parts the tests use). */
 export interface LoupeApi {

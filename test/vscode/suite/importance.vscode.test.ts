@@ -14,8 +14,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { ImportanceResult } from '../../../src/protocol/workerProtocol';
+import { activateLoupe, closeAllEditors, EXTENSION_ID, panelState, PNG_SIGNATURE, until, webviewTabs } from './helpers';
 
-const EXTENSION_ID = 'loupe-dev.loupe';
 const VIEW_TYPE = 'loupe.importance';
 const COMMAND = 'loupe.featureImportance';
 const STATE = 'loupe._importanceViewState';
@@ -46,33 +46,17 @@ interface ViewState {
   title: string;
 }
 
-async function viewState(args: { source?: string; select?: { sort?: string; descending?: boolean; row?: number }; png?: boolean; timeoutMs?: number }): Promise<ViewState> {
-  const s = await vscode.commands.executeCommand<ViewState>(STATE, args);
-  assert.ok(s && typeof s === 'object', `${STATE} returned ${JSON.stringify(s)}`);
-  return s;
+function viewState(args: { source?: string; select?: { sort?: string; descending?: boolean; row?: number }; png?: boolean; timeoutMs?: number }): Promise<ViewState> {
+  return panelState<ViewState>(STATE, args);
 }
 
-function importanceTabs(): vscode.Tab[] {
-  return vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith(VIEW_TYPE));
-}
-
-async function until<T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await get();
-    if (ok(v)) return v;
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}: ${JSON.stringify(v).slice(0, 400)}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
+const importanceTabs = (): vscode.Tab[] => webviewTabs(VIEW_TYPE);
 
 /** The engine's ranking: largest mean first, ties by name (as the view promises to draw it). */
 function ranking(r: ImportanceResult): string[] {
   const key = (m: number): number => (Number.isFinite(m) ? m : -Infinity);
   return [...r.features].sort((a, b) => key(b.mean) - key(a.mean) || a.name.localeCompare(b.name)).map((f) => f.name);
 }
-
-const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 suite('Feature importance view (loupe.featureImportance)', function () {
   this.timeout(240_000);
@@ -82,22 +66,29 @@ suite('Feature importance view (loupe.featureImportance)', function () {
   let result: ImportanceResult;
 
   suiteSetup(async () => {
-    const ext = vscode.extensions.getExtension(EXTENSION_ID);
-    assert.ok(ext, `extension ${EXTENSION_ID} is not installed`);
-    await ext.activate();
-    const f = vscode.workspace.workspaceFolders?.[0];
-    assert.ok(f, 'no workspace folder is open');
-    folder = f.uri;
+    const { ext, folder: f } = await activateLoupe();
+    folder = f;
     model = path.join(ext.extensionPath, 'models', 'breast-cancer');
     // The bundled sample, copied into the workspace as a user would keep it beside their work.
     dataset = vscode.Uri.joinPath(folder, 'sample.csv');
     await vscode.workspace.fs.copy(vscode.Uri.file(path.join(model, 'sample.csv')), dataset, { overwrite: true });
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await closeAllEditors();
   });
 
   suiteTeardown(async () => {
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await closeAllEditors();
   });
+
+  /** A copy of the sample dataset, named `name` in the workspace, whose cell (`line`, `column`) is `value`. */
+  async function copyWithCell(name: string, line: number, column: number, value: string): Promise<vscode.Uri> {
+    const text = Buffer.from(await vscode.workspace.fs.readFile(dataset)).toString('utf8').split(/\r?\n/);
+    const cells = text[line]!.split(',');
+    cells[column] = value;
+    text[line] = cells.join(',');
+    const copy = vscode.Uri.joinPath(folder, name);
+    await vscode.workspace.fs.writeFile(copy, Buffer.from(text.join('\n'), 'utf8'));
+    return copy;
+  }
 
   test('is contributed: palette command, explorer menu on .csv/.jsonl, panel activation; the test hooks are not', () => {
     const pkg = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as {
@@ -249,7 +240,7 @@ suite('Feature importance view (loupe.featureImportance)', function () {
     assert.match(run.summary, new RegExp(`top ${ranking(result)[0]}`));
     assert.deepStrictEqual([run.importance?.seed, run.importance?.repeats, run.importance?.target], [0, 5, 'diagnosis'], 'the run records its settings');
 
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await closeAllEditors();
     await until('the importance tab to close', async () => importanceTabs(), (t) => t.length === 0);
     await vscode.commands.executeCommand('loupe._dashboardState', { openRun: run.id });
     await until('the importance tab to reopen', async () => importanceTabs(), (t) => t.length === 1);
@@ -282,12 +273,7 @@ suite('Feature importance view (loupe.featureImportance)', function () {
   });
 
   test('missing values: an error naming the row and column, or the imputation chosen, stated in the view', async () => {
-    const text = Buffer.from(await vscode.workspace.fs.readFile(dataset)).toString('utf8').split(/\r?\n/);
-    const cells = text[5]!.split(',');
-    cells[0] = '';
-    text[5] = cells.join(',');
-    const gaps = vscode.Uri.joinPath(folder, 'gaps.csv');
-    await vscode.workspace.fs.writeFile(gaps, Buffer.from(text.join('\n'), 'utf8'));
+    const gaps = await copyWithCell('gaps.csv', 5, 0, '');
     try {
       assert.strictEqual(await vscode.commands.executeCommand(COMMAND, { uri: gaps.toString(), model, target: 'diagnosis', noPrompt: true }), undefined);
       const e = await viewState({ source: gaps.toString() });
@@ -331,12 +317,7 @@ suite('Feature importance view (loupe.featureImportance)', function () {
   });
 
   test('a dataset with a non-numeric cell: the panel and the notification name the file, the row and the column', async () => {
-    const text = Buffer.from(await vscode.workspace.fs.readFile(dataset)).toString('utf8').split(/\r?\n/);
-    const cells = text[3]!.split(',');
-    cells[2] = 'n/a?';
-    text[3] = cells.join(',');
-    const bad = vscode.Uri.joinPath(folder, 'bad-cell.csv');
-    await vscode.workspace.fs.writeFile(bad, Buffer.from(text.join('\n'), 'utf8'));
+    const bad = await copyWithCell('bad-cell.csv', 3, 2, 'n/a?');
     try {
       const r = await vscode.commands.executeCommand<ImportanceResult | undefined>(COMMAND, { uri: bad.toString(), model, target: 'diagnosis', noPrompt: true });
       assert.strictEqual(r, undefined, 'no result for a bad file');

@@ -40,10 +40,12 @@ suite('Explain from the explorer', function () {
     await wb.clickContextMenuItem('Explain');
 
     // 1. The methods, each with the forward passes it will take; occlusion and KernelSHAP preselected.
-    const methods = await waitFor('the methods quick pick', () => quickPickRows(page), { timeout: 30_000, accept: (rows) => rows.length >= 5 && rows.every((r) => /forward passes$/.test(r.description)) });
+    // The list renders its rows over a few frames: wait for all of them, not the first five drawn.
+    const METHODS = ['Occlusion', 'LIME', 'KernelSHAP', 'Integrated Gradients', 'Gradient × Input', 'Saliency', 'SmoothGrad', 'GradientSHAP', 'Attention × gradient'];
+    const methods = await waitFor('the methods quick pick', () => quickPickRows(page), { timeout: 30_000, accept: (rows) => rows.length >= METHODS.length && rows.every((r) => /forward passes$/.test(r.description)) });
     assert.deepEqual(
       methods.map((r) => r.label),
-      ['Occlusion', 'LIME', 'KernelSHAP', 'Integrated Gradients', 'Gradient × Input', 'Saliency', 'SmoothGrad', 'GradientSHAP', 'Attention × gradient'],
+      METHODS,
     );
     for (const r of methods) assert.match(r.description, /^\d+ forward passes$/, `${r.label}: ${r.description}`);
     const passes = Object.fromEntries(methods.map((r) => [r.label, Number(r.description.split(' ')[0])]));
@@ -53,8 +55,8 @@ suite('Explain from the explorer', function () {
     await wb.screenshot('explain-context-quickpick');
     await page.keyboard.press('Enter'); // accept the preselected methods
 
-    // 2. The class: the predicted one (default), or one of the model's labels.
-    const classes = await waitFor('the class quick pick', () => quickPickRows(page), { accept: (rows) => rows.some((r) => r.label === 'Predicted class') });
+    // 2. The class: the predicted one (default), or one of the model's labels (once the methods' rows are gone).
+    const classes = await waitFor('the class quick pick', () => quickPickRows(page), { accept: (rows) => rows.some((r) => r.label === 'Predicted class') && !rows.some((r) => /forward passes$/.test(r.description)) });
     assert.deepEqual(classes.map((r) => r.label), ['Predicted class', 'ham', 'spam']);
     await page.keyboard.press('Enter');
 
