@@ -2,6 +2,7 @@
 // or a file picked in the explorer (shown in an editor first, so that a result opens beside it).
 
 import * as vscode from 'vscode';
+import { describeError } from './engineClient';
 
 export interface SourceText {
   text: string;
@@ -24,6 +25,36 @@ export async function sourceTextFrom(arg: unknown): Promise<SourceText | null> {
   const sel = editor.selection;
   if (!sel.isEmpty) return { text: doc.getText(sel), source: doc.uri, range: { start: doc.offsetAt(sel.start), end: doc.offsetAt(sel.end) } };
   return { text: doc.getText(), source: doc.uri, range: null };
+}
+
+/** How messages and panel titles name a source: its workspace-relative path (an untitled editor by its name). */
+export function sourceLabel(source: vscode.Uri): string {
+  return source.scheme === 'untitled' ? source.path : vscode.workspace.asRelativePath(source);
+}
+
+/**
+ * The text a command runs on (as sourceTextFrom), or null after telling the user why there is none:
+ * the file could not be opened, no editor is open, or the text is empty. `nothingOpen` and `empty`
+ * say it in the command's words.
+ */
+export async function promptSourceFrom(arg: unknown, say: { nothingOpen: string; empty: string }): Promise<SourceText | null> {
+  let source: SourceText | null;
+  try {
+    source = await sourceTextFrom(arg);
+  } catch (e) {
+    const file = arg instanceof vscode.Uri ? sourceLabel(arg) : 'the file';
+    void vscode.window.showErrorMessage(`Loupe: ${file} could not be opened: ${describeError(e)}`);
+    return null;
+  }
+  if (!source) {
+    void vscode.window.showInformationMessage(`Loupe: ${say.nothingOpen}`);
+    return null;
+  }
+  if (source.text.trim() === '') {
+    void vscode.window.showWarningMessage(`Loupe: ${sourceLabel(source.source)} is empty: ${say.empty}`);
+    return null;
+  }
+  return source;
 }
 
 /** Selects a character range of the source in the editor that shows it (never over a result panel). */

@@ -15,7 +15,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Commands } from '../commandIds';
-import { sourceTextFrom, type SourceText } from '../editorSource';
+import { promptSourceFrom, sourceLabel, type SourceText } from '../editorSource';
 import { describeError, EngineClient } from '../engineClient';
 import { resolveModelArg } from '../modelCatalog';
 import type { ModelSelection } from '../modelSelection';
@@ -50,10 +50,6 @@ function isExplainArgs(v: unknown): v is ExplainArgs {
   if (o.text !== undefined && typeof o.text !== 'string') return false;
   if (o.methods !== undefined && !(Array.isArray(o.methods) && o.methods.every((m) => (ATTRIBUTION_METHODS as readonly unknown[]).includes(m)))) return false;
   return o.text !== undefined || o.uri !== undefined;
-}
-
-function labelOf(source: vscode.Uri): string {
-  return source.scheme === 'untitled' ? source.path : vscode.workspace.asRelativePath(source);
 }
 
 export const MAX_GENERATE_TOKENS = 32;
@@ -200,7 +196,7 @@ export function registerExplain(context: vscode.ExtensionContext, engine: Engine
   const open = async (source: SourceText, methods: AttributionMethod[], target: ExplainOrigin['target'], modelPath?: string): Promise<ExplainResult | undefined> => {
     const origin: ExplainOrigin = {
       source: source.source.toString(),
-      label: labelOf(source.source),
+      label: sourceLabel(source.source),
       range: source.range,
       model: modelPath !== undefined ? path.basename(modelPath) : models.label(),
       ...(modelPath !== undefined ? { modelPath } : {}),
@@ -273,22 +269,8 @@ export function registerExplain(context: vscode.ExtensionContext, engine: Engine
     }
     const preset = isExplainArgs(arg) ? arg : undefined;
     const from = preset ? (typeof preset.uri === 'string' ? vscode.Uri.parse(preset.uri) : preset.uri) : arg;
-    let source: SourceText | null;
-    try {
-      source = await sourceTextFrom(from);
-    } catch (e) {
-      const file = from instanceof vscode.Uri ? labelOf(from) : 'the file';
-      void vscode.window.showErrorMessage(`Loupe: ${file} could not be opened: ${describeError(e)}`);
-      return undefined;
-    }
-    if (!source) {
-      void vscode.window.showInformationMessage('Loupe: open a prompt file, or select some text, to explain.');
-      return undefined;
-    }
-    if (source.text.trim() === '') {
-      void vscode.window.showWarningMessage(`Loupe: ${labelOf(source.source)} is empty: there is nothing to explain.`);
-      return undefined;
-    }
+    const source = await promptSourceFrom(from, { nothingOpen: 'open a prompt file, or select some text, to explain.', empty: 'there is nothing to explain.' });
+    if (!source) return undefined;
     if (preset?.noPrompt) {
       let t: ExplainOrigin['target'];
       let modelPath: string | undefined;

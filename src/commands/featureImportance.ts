@@ -17,6 +17,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Commands } from '../commandIds';
+import { sourceLabel } from '../editorSource';
 import { describeError, EngineClient } from '../engineClient';
 import { resolveModelArg } from '../modelCatalog';
 import type { ModelSelection } from '../modelSelection';
@@ -30,10 +31,6 @@ import { confirmMapping, DatasetChoices, mappingStillFits, pickDefinition, pickI
 const DATASET_EXTENSIONS = ['.csv', '.jsonl', '.ndjson'];
 const DEFAULT_REPEATS = 5;
 const DEFAULT_SEED = 0;
-
-function labelOf(uri: vscode.Uri): string {
-  return vscode.workspace.asRelativePath(uri);
-}
 
 /** "<file>: <problem>", unless the engine's message already names the file. */
 function aboutFile(file: string, message: string): string {
@@ -122,7 +119,7 @@ export function registerFeatureImportance(context: vscode.ExtensionContext, engi
   const host: ImportancePanelHost = { rerun: async (panel) => void (await compute(panel)), explainRow, log: engine.log };
 
   const describe = (dataset: vscode.Uri, modelPath: string): Thenable<DatasetDescription> =>
-    vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Loupe: reading ${labelOf(dataset)}`, cancellable: true }, (_p, token) =>
+    vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Loupe: reading ${sourceLabel(dataset)}`, cancellable: true }, (_p, token) =>
       engine.request('describeDataset', { data: { path: dataset.fsPath }, model: { path: modelPath } }, token),
     );
 
@@ -158,7 +155,7 @@ export function registerFeatureImportance(context: vscode.ExtensionContext, engi
 
   const originOf = (dataset: vscode.Uri, c: Remembered, extra: { repeats?: number; seed?: number; maxSamples?: number; imputation?: ImportanceOrigin['imputation'] }): ImportanceOrigin => ({
     source: dataset.toString(),
-    label: labelOf(dataset),
+    label: sourceLabel(dataset),
     range: null,
     model: path.basename(c.modelPath),
     modelPath: c.modelPath,
@@ -265,7 +262,7 @@ export function registerFeatureImportance(context: vscode.ExtensionContext, engi
     if (!dataset) return undefined;
     const ext = path.extname(dataset.fsPath).toLowerCase();
     if (!DATASET_EXTENSIONS.includes(ext)) {
-      void vscode.window.showErrorMessage(`Loupe: ${labelOf(dataset)} is not a CSV or JSONL file (expected ${DATASET_EXTENSIONS.join(', ')}).`);
+      void vscode.window.showErrorMessage(`Loupe: ${sourceLabel(dataset)} is not a CSV or JSONL file (expected ${DATASET_EXTENSIONS.join(', ')}).`);
       return undefined;
     }
     let origin: ImportanceOrigin | undefined;
@@ -273,8 +270,8 @@ export function registerFeatureImportance(context: vscode.ExtensionContext, engi
       origin = await ask(dataset);
     } catch (e) {
       if (isCancel(e)) return undefined;
-      const message = aboutFile(labelOf(dataset), describeError(e));
-      engine.log.error(`Feature importance of ${labelOf(dataset)}: ${message}`);
+      const message = aboutFile(sourceLabel(dataset), describeError(e));
+      engine.log.error(`Feature importance of ${sourceLabel(dataset)}: ${message}`);
       void vscode.window.showErrorMessage(`Loupe: ${message}`);
       return undefined;
     }

@@ -10,7 +10,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Commands } from '../commandIds';
-import { describeError, EngineClient } from '../engineClient';
+import { EngineClient } from '../engineClient';
 import { resolveModelArg } from '../modelCatalog';
 import type { ModelSelection } from '../modelSelection';
 import { ATTENTION_VIEW_TYPE, viewSelection, type ViewOrigin, type ViewProbe, type ViewSelection } from '../protocol/attentionViewProtocol';
@@ -18,7 +18,7 @@ import { bool, CheckError, int, literal, obj, optional, str } from '../protocol/
 import type { AttentionResult } from '../protocol/workerProtocol';
 import { readSettings } from '../settings';
 import { AttentionPanel, type AttentionPanelHost } from '../views/attentionPanel';
-import { sourceTextFrom, type SourceText } from '../editorSource';
+import { promptSourceFrom, sourceLabel, type SourceText } from '../editorSource';
 import { runInPanel } from './panelRun';
 
 export interface AttentionArgs {
@@ -31,13 +31,6 @@ function isAttentionArgs(v: unknown): v is AttentionArgs {
   if (typeof v !== 'object' || v === null || v instanceof vscode.Uri) return false;
   const o = v as Record<string, unknown>;
   return typeof o.text === 'string' && (o.model === undefined || typeof o.model === 'string') && (o.hideSpecial === undefined || typeof o.hideSpecial === 'boolean');
-}
-
-type Target = SourceText;
-const targetFrom = sourceTextFrom;
-
-function labelOf(source: vscode.Uri): string {
-  return source.scheme === 'untitled' ? source.path : vscode.workspace.asRelativePath(source);
 }
 
 /** The test hook's arguments. */
@@ -83,10 +76,10 @@ export function registerShowAttention(context: vscode.ExtensionContext, engine: 
 
   const host: AttentionPanelHost = { rerun, log: engine.log };
 
-  const open = async (target: Target): Promise<AttentionResult | undefined> => {
+  const open = async (target: SourceText): Promise<AttentionResult | undefined> => {
     const origin: ViewOrigin = {
       source: target.source.toString(),
-      label: labelOf(target.source),
+      label: sourceLabel(target.source),
       range: target.range,
       hideSpecial: AttentionPanel.find(target.source.toString())?.origin.hideSpecial ?? false,
       model: models.label(),
@@ -144,22 +137,8 @@ export function registerShowAttention(context: vscode.ExtensionContext, engine: 
         engine.request('attention', { model: { path: modelPath }, text: arg.text, maxTokens: maxTokens(), hideSpecial: arg.hideSpecial }, token),
       );
     }
-    let target: Target | null;
-    try {
-      target = await targetFrom(arg);
-    } catch (e) {
-      const file = arg instanceof vscode.Uri ? labelOf(arg) : 'the file';
-      void vscode.window.showErrorMessage(`Loupe: ${file} could not be opened: ${describeError(e)}`);
-      return undefined;
-    }
-    if (!target) {
-      void vscode.window.showInformationMessage('Loupe: open a prompt file, or select some text, to show its attention.');
-      return undefined;
-    }
-    if (target.text.trim() === '') {
-      void vscode.window.showWarningMessage(`Loupe: ${labelOf(target.source)} is empty: there is no text to read the attention of.`);
-      return undefined;
-    }
+    const target = await promptSourceFrom(arg, { nothingOpen: 'open a prompt file, or select some text, to show its attention.', empty: 'there is no text to read the attention of.' });
+    if (!target) return undefined;
     return open(target);
   });
 }
