@@ -83,6 +83,43 @@ function setDisabledAttr(e: HTMLElement, disabled: boolean): void {
   (e as HTMLElement & { disabled?: boolean }).disabled = disabled;
 }
 
+/**
+ * What the controls share: the value they hold, a user's change reported once through `onChange`,
+ * and `set` from the code, which updates the element without echoing back as a change.
+ */
+function controlled<T>(
+  element: HTMLElement,
+  input: HTMLElement,
+  initial: T,
+  onChange: (value: T) => void,
+  how: { read: (current: T) => T; write: (value: T) => void; accepts?: (value: T) => boolean },
+): Control<T> {
+  let current = initial;
+  let silent = false;
+  input.addEventListener('change', () => {
+    if (silent) return;
+    const v = how.read(current);
+    if (v === current) return;
+    current = v;
+    onChange(v);
+  });
+  return {
+    element,
+    get: () => current,
+    set: (v) => {
+      if (v === current || (how.accepts && !how.accepts(v))) return;
+      current = v;
+      silent = true;
+      try {
+        how.write(v);
+      } finally {
+        silent = false;
+      }
+    },
+    setDisabled: (d) => setDisabledAttr(input, d),
+  };
+}
+
 /** A labelled dropdown (<vscode-dropdown>). */
 export function dropdown(label: string, choices: readonly Choice[], selected: string, onChange: (value: string) => void): Control<string> {
   const wrap = document.createElement('div');
@@ -101,32 +138,14 @@ export function dropdown(label: string, choices: readonly Choice[], selected: st
     o.textContent = c.label;
     dd.append(o);
   }
-  let current = selected;
-  let silent = false;
-  dd.addEventListener('change', () => {
-    if (silent) return;
-    const v = valueOf(dd);
-    if (v === current) return;
-    current = v;
-    onChange(v);
-  });
   wrap.append(caption, dd);
-  return {
-    element: wrap,
-    get: () => current,
-    set: (v) => {
-      if (v === current) return;
-      current = v;
-      silent = true;
-      try {
-        (dd as HTMLElement & { value?: string }).value = v;
-        for (const o of Array.from(dd.children)) o.toggleAttribute('selected', o.getAttribute('value') === v);
-      } finally {
-        silent = false;
-      }
+  return controlled(wrap, dd, selected, onChange, {
+    read: () => valueOf(dd),
+    write: (v) => {
+      (dd as HTMLElement & { value?: string }).value = v;
+      for (const o of Array.from(dd.children)) o.toggleAttribute('selected', o.getAttribute('value') === v);
     },
-    setDisabled: (d) => setDisabledAttr(dd, d),
-  };
+  });
 }
 
 /** A labelled group of radio buttons (<vscode-radio-group>); arrow keys move between them. */
@@ -145,36 +164,22 @@ export function radioGroup(label: string, choices: readonly Choice[], selected: 
     radios.set(c.value, r);
     group.append(r);
   }
-  let current = selected;
-  let silent = false;
-  group.addEventListener('change', () => {
-    if (silent) return;
+  return controlled(group, group, selected, onChange, {
     // Radios and the group both send 'change'; the checked radio is the truth.
-    let v = current;
-    for (const [value, r] of radios) if (value !== current && (r as HTMLElement & { checked?: unknown }).checked === true) v = value;
-    if (v === current) return;
-    current = v;
-    onChange(v);
-  });
-  return {
-    element: group,
-    get: () => current,
-    set: (v) => {
-      if (v === current || !radios.has(v)) return;
-      current = v;
-      silent = true;
-      try {
-        (group as HTMLElement & { value?: string }).value = v;
-        for (const [value, r] of radios) {
-          (r as HTMLElement & { checked?: boolean }).checked = value === v;
-          r.toggleAttribute('checked', value === v);
-        }
-      } finally {
-        silent = false;
+    read: (current) => {
+      let v = current;
+      for (const [value, r] of radios) if (value !== current && (r as HTMLElement & { checked?: unknown }).checked === true) v = value;
+      return v;
+    },
+    write: (v) => {
+      (group as HTMLElement & { value?: string }).value = v;
+      for (const [value, r] of radios) {
+        (r as HTMLElement & { checked?: boolean }).checked = value === v;
+        r.toggleAttribute('checked', value === v);
       }
     },
-    setDisabled: (d) => setDisabledAttr(group, d),
-  };
+    accepts: (v) => radios.has(v),
+  });
 }
 
 /** A checkbox (<vscode-checkbox>) with its label. */
@@ -182,28 +187,10 @@ export function checkbox(label: string, checked: boolean, onChange: (checked: bo
   const cb = document.createElement('vscode-checkbox');
   cb.textContent = label;
   if (checked) cb.setAttribute('checked', '');
-  let current = checked;
-  let silent = false;
-  cb.addEventListener('change', () => {
-    if (silent) return;
-    const v = (cb as HTMLElement & { checked?: unknown }).checked === true;
-    if (v === current) return;
-    current = v;
-    onChange(v);
-  });
-  return {
-    element: cb,
-    get: () => current,
-    set: (v) => {
-      if (v === current) return;
-      current = v;
-      silent = true;
-      try {
-        (cb as HTMLElement & { checked?: boolean }).checked = v;
-      } finally {
-        silent = false;
-      }
+  return controlled(cb, cb, checked, onChange, {
+    read: () => (cb as HTMLElement & { checked?: unknown }).checked === true,
+    write: (v) => {
+      (cb as HTMLElement & { checked?: boolean }).checked = v;
     },
-    setDisabled: (d) => setDisabledAttr(cb, d),
-  };
+  });
 }
