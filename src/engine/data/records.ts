@@ -51,7 +51,9 @@ async function openCsv(file: string, sizeBytes: number, given: string | undefine
       return r.done ? null : r.value;
     } catch (e) {
       const err = e as Error & { lines?: number };
-      throw new LoupeError('BAD_REQUEST', `${name(file)} is not a valid CSV${err.lines ? ` (near line ${err.lines})` : ''}: ${err.message}`, { file });
+      // csv-parse quotes the offending field whole; a binary or huge file would fill the message.
+      const said = err.message.length > 200 ? `${err.message.slice(0, 200)}…` : err.message;
+      throw new LoupeError('BAD_REQUEST', `${name(file)} is not a valid CSV${err.lines ? ` (near line ${err.lines})` : ''}: ${said}`, { file });
     }
   };
   const first = await next();

@@ -70,6 +70,16 @@ describe('data files', () => {
     assert.match((await engineError(() => engine('describeDataset', { data: { path: file } }))).message, /bad\.jsonl, line 2 is not valid JSON/);
   });
 
+  test('a binary file given as CSV: an error naming the file and the line, not the whole field', async () => {
+    const dir = tempDir('csv');
+    const file = path.join(dir, 'junk.csv');
+    // A header, then 20 KB of bytes with a quote after them: csv-parse quotes the whole field it read.
+    fs.writeFileSync(file, `a,b\n${'\u0005\u00ff'.repeat(10_000)}"x\n`);
+    const e = await engineError(() => engine('describeDataset', { data: { path: file } }));
+    assert.match(e.message, /^junk\.csv is not a valid CSV \(near line 2\): /);
+    assert.ok(e.message.length < 300, `the message is ${e.message.length} characters`);
+  });
+
   test('numbers are parsed strictly', () => {
     for (const [s, v] of [['1', 1], [' -2.5e3 ', -2500], ['.5', 0.5], ['3.', 3]] as const) assert.equal(parseNumber(s), v);
     for (const s of ['12abc', '1,5', '0x10', 'Infinity', '1e', '--1']) assert.equal(parseNumber(s), null, s);
