@@ -11,8 +11,12 @@ import { LoupeError } from '../src/protocol/errors';
 import type { MethodName, ParamsOf, ResultOf } from '../src/protocol/workerProtocol';
 
 export const ROOT = packageRoot();
-/** ../shared/fixtures, beside the project (read-only). */
-export const SHARED_FIXTURES = path.resolve(ROOT, '..', 'shared', 'fixtures');
+/** ../shared/fixtures, beside the project (read-only), or where LOUPE_SHARED_FIXTURES says. */
+export const SHARED_FIXTURES = path.resolve(process.env.LOUPE_SHARED_FIXTURES ?? path.join(ROOT, '..', 'shared', 'fixtures'));
+// One clear reason instead of a file-not-found in every test that reads a reference.
+if (!fs.existsSync(SHARED_FIXTURES)) {
+  throw new Error(`The reference fixtures are not at ${SHARED_FIXTURES}: check the project out beside shared/ (as CI does), or set LOUPE_SHARED_FIXTURES to the fixtures folder.`);
+}
 export const TEST_FIXTURES = path.join(ROOT, 'test', 'fixtures');
 export const MODELS = path.join(ROOT, 'models');
 
