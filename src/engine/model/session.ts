@@ -62,6 +62,10 @@ async function create(onnxFile: string, threads: number): Promise<SessionEntry> 
       intraOpNumThreads: threads,
       interOpNumThreads: 1,
       logSeverityLevel: 3,
+      // The engine alternates sessions (word-embedding gather, forward, gradient model): without this,
+      // one session's idle pool threads keep spinning after its run and take the cores from the next
+      // session's threads (exact IG on the bundled classifier went from ~150 ms to ~95 ms with it).
+      extra: { session: { force_spinning_stop: '1' } },
     });
     return { session, inputs: specs(session.inputMetadata), outputs: specs(session.outputMetadata) };
   } catch (e) {

@@ -12,8 +12,12 @@ export function emitBackward(plan: GradientPlan, e: Emitter, seed: { tensor: str
   const total = (t: string): string | null => {
     const list = received.get(t);
     if (!list || list.length === 0) return null;
-    if (list.length > 1) received.set(t, [e.op1('Sum', list)]);
-    return received.get(t)![0]!;
+    if (list.length === 1 && !e.broadcastable.has(list[0]!)) return list[0]!;
+    // Sum broadcasts a reduction's smaller gradient; only when all are smaller is it expanded.
+    let sum = list.length > 1 ? e.op1('Sum', list) : list[0]!;
+    if (list.every((g) => e.broadcastable.has(g))) sum = e.op1('Expand', [sum, e.shape(t)]);
+    received.set(t, [sum]);
+    return sum;
   };
   for (let k = plan.nodes.length - 1; k >= 0; k--) {
     const node = plan.nodes[k]!;

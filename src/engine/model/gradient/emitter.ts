@@ -19,6 +19,12 @@ export class Emitter {
   private readonly constants = new Map<string, string>();
   /** Ranks and probe dims of backward tensors created here, by name. */
   private readonly known = new Map<string, number[]>();
+  /**
+   * Gradients left in a smaller shape that broadcasts to their tensor's (a reduction's gradient,
+   * by tensor it belongs to): a Sum with a full-size gradient broadcasts them for free, so the
+   * Expand is written only when nothing else flows into the tensor (Backward's total).
+   */
+  readonly broadcastable = new Set<string>();
 
   constructor(
     readonly opset: number,
@@ -114,6 +120,12 @@ export class Emitter {
   /** x reshaped to the runtime shape of `like`. */
   reshapeLike(x: string, like: string): string {
     return this.op1('Reshape', [x, this.shape(like)]);
+  }
+
+  /** Marks g as a gradient that broadcasts to the shape of the tensor it flows into. */
+  broadcasting(g: string): string {
+    this.broadcastable.add(g);
+    return g;
   }
 
   /** Zeros of the runtime shape of `like` (float). */

@@ -29,7 +29,7 @@ function binary(grads: (c: VjpContext, g: string, a: string, b: string, y: strin
 const passThrough: Vjp = (c) => [g0(c)];
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
-const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
+const LN_TWO_OVER_SQRT_PI = Math.log(2 / Math.sqrt(Math.PI));
 const INV_SQRT_2 = Math.SQRT1_2;
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
@@ -68,7 +68,8 @@ export const ELEMENTWISE: Record<string, Vjp> = {
   Log: unary((c, x) => c.e.op1('Reciprocal', [x])),
   Tanh: unary((c, _x, y) => c.e.sub(c.e.scalar(1), c.e.mul(y, y))),
   Sigmoid: unary((c, _x, y) => c.e.mul(y, c.e.sub(c.e.scalar(1), y))),
-  Erf: unary((c, x) => c.e.mul(c.e.scalar(TWO_OVER_SQRT_PI), c.e.op1('Exp', [c.e.neg(c.e.mul(x, x))]))),
+  // 2/√π · exp(−x²), the constant folded into the exponent: exp(ln(2/√π) − x²).
+  Erf: unary((c, x) => c.e.op1('Exp', [c.e.sub(c.e.scalar(LN_TWO_OVER_SQRT_PI), c.e.mul(x, x))])),
   Relu: unary((c, x) => c.e.op1('Cast', [c.e.op1('Greater', [x, c.e.scalar(0)])], { to: FLOAT })),
   Abs: unary((c, x) => c.e.op1('Sign', [x])),
   Sin: unary((c, x) => c.e.op1('Cos', [x])),

@@ -29,11 +29,13 @@ function reduce(mean: boolean): Vjp {
       }
       // No axes at all: every axis was reduced, and the scalar broadcasts.
     }
-    let dx = e.op1('Expand', [gk, e.shape(x)]);
+    // The mean's division on the reduced gradient, and no Expand here: the gradient broadcasts
+    // (a Sum with x's other gradients does it, Backward's total expands it otherwise).
     if (mean) {
       const size = (t: string): string => e.op1('Cast', [e.op1('Size', [t])], { to: FLOAT });
-      dx = e.div(dx, e.div(size(x), size(y)));
+      gk = e.div(gk, e.div(size(x), size(y)));
     }
+    const dx = e.broadcasting(gk);
     return [dx];
   };
 }
