@@ -1,16 +1,16 @@
 // The gradients with respect to the attention probabilities, against PyTorch autograd. The
 // references (attention_grads.json, made by tools/fixtures/make_attention_grad_references.py in
-// float64 on the torch modules the models were exported from) hold, per layer, the attention
+// float64 on the torch modules rebuilt with the models' weights) hold, per layer, the attention
 // probabilities A and ∂f/∂A, and Chefer et al.'s relevance R built on them, for the predicted
 // class logit (classifiers) or the argmax next-token logit (LM). Per layer: A within 1e-5 (max |Δ|),
-// ∂f/∂A within 1e-4 relative L2; R and the 'attention-gradient' token scores (rows of R − I)
+// ∂f/∂A within 1e-4 relative L2; R − I and the 'attention-gradient' token scores (rows of R − I)
 // within 1e-4 relative L2.
 //
 // Layer l's tap is the l-th tensor attentionTaps() finds in graph order: the output of layer l's
 // Softmax node (what multiplies the values), [batch, heads, query, key]. Torch's layer l is the l-th
 // torch.softmax call of the forward, [batch, heads, query, key] too (the Llama-style model's
-// grouped-query attention has its key/value heads expanded before the softmax, so A has the 4 query
-// heads on both sides). The Hugging Face exports in ../shared/fixtures/hf have no torch module here
+// grouped-query attention repeats its 2 key/value heads for the 4 query heads before the scores,
+// so A has 4 heads on both sides). The Hugging Face exports in ../shared/fixtures/hf have no torch module here
 // (transformers is not installed), so they have no ∂f/∂A reference: their gradients are checked
 // through the word-embedding references (exactGradients.test.ts) and the attention-gradient
 // structure (attentionRelevance.test.ts) only.
@@ -33,8 +33,8 @@ interface AttentionGradReference {
   heads: number;
   /** Per layer, forward order: A and ∂f/∂A, heads × query × key, row-major. */
   layers: { probs: number[]; grad: number[] }[];
-  /** R, seq × seq, row-major. */
-  relevance: number[];
+  /** R − I, seq × seq, row-major. */
+  relevance_minus_identity: number[];
   rows: number[];
   scores: number[];
 }
@@ -87,12 +87,13 @@ describe('gradients with respect to the attention probabilities equal PyTorch au
         assert.deepEqual(rel.ids, ref.input_ids, 'the tokenizer gives the reference ids');
         assert.equal(rel.target.index, ref.target);
         assert.deepEqual(rel.rows, ref.rows);
-        const relR = relL2(rel.relevance, ref.relevance);
+        // R − I: the identity (each token's relevance to itself) would swamp what the layers add.
+        const relR = relL2(Array.from(rel.relevance, (v, j) => v - (j % (S + 1) === 0 ? 1 : 0)), ref.relevance_minus_identity);
         const attr = await run(m, ref.text, { method: 'attention-gradient', target: lm ? { kind: 'next-token', tokenId: ref.target } : { kind: 'class', index: ref.target } });
         const relScores = relL2(attr.scores, ref.scores);
-        figures.push(`R rel L2 ${relR.toExponential(2)}, scores rel L2 ${relScores.toExponential(2)}`);
+        figures.push(`R − I rel L2 ${relR.toExponential(2)}, scores rel L2 ${relScores.toExponential(2)}`);
         log(`${name} "${ref.text.slice(0, 24)}…" (${S} tokens): ${figures.join('; ')}`);
-        assert.ok(relR < 1e-4, `R relative L2 ${relR}`);
+        assert.ok(relR < 1e-4, `R − I relative L2 ${relR}`);
         assert.ok(relScores < 1e-4, `attention-gradient scores relative L2 ${relScores}`);
       }
     });
