@@ -10,12 +10,13 @@ import type { OnnxGraph } from '../onnxFile';
 import { emitBackward } from './backward';
 import { FLOAT, GraphAddition, INT64 } from './encode';
 import { Emitter } from './emitter';
+import { fuseForBackward } from './fuse';
 import { GradientPlan, planGradient } from './plan';
 export { constantTensors } from './plan';
 import { emitTarget, TARGET_INPUTS, TARGET_VALUE } from './target';
 import { UnsupportedGradient } from './vjp/types';
 
-export const GRADIENT_GRAPH_VERSION = 4;
+export const GRADIENT_GRAPH_VERSION = 6;
 export const PROBE_BATCH = 2;
 export const PROBE_LENGTH = 5;
 
@@ -93,7 +94,8 @@ export function gradientAddition(spec: GradientSpec, p: GradientPlan, dims: Map<
   const e = new Emitter(spec.opset, facts);
   const head = emitTarget(e, spec.logits);
   const wanted = [spec.wrt, ...spec.taps];
-  const found = emitBackward(p, e, { tensor: spec.logits, grad: head.seed }, wanted);
+  const fused = fuseForBackward(p, { rank: (t) => facts.dims(t).length, constant: facts.constant });
+  const found = emitBackward(fused, e, { tensor: spec.logits, grad: head.seed }, wanted);
   const grads: Record<string, string> = {};
   const outputs = [{ name: TARGET_VALUE, elemType: FLOAT }];
   for (const t of wanted) {

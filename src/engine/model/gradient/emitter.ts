@@ -92,6 +92,11 @@ export class Emitter {
     return this.constant(`i64s:${v}`, (n) => encodeTensor(n, INT64, [], [v]));
   }
 
+  /** A 1-D float constant. */
+  floats(values: number[]): string {
+    return this.constant(`f32v:${values.join(',')}`, (n) => encodeTensor(n, FLOAT, [values.length], values));
+  }
+
   /** A float scalar constant. */
   scalar(v: number): string {
     return this.constant(`f32:${v}`, (n) => encodeTensor(n, FLOAT, [], [v]));

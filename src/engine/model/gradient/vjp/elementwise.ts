@@ -31,7 +31,7 @@ const passThrough: Vjp = (c) => [g0(c)];
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 const LN_TWO_OVER_SQRT_PI = Math.log(2 / Math.sqrt(Math.PI));
 const INV_SQRT_2 = Math.SQRT1_2;
-const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+const LN_INV_SQRT_2PI = -0.5 * Math.log(2 * Math.PI);
 
 export const ELEMENTWISE: Record<string, Vjp> = {
   Add: binary((_c, g) => [() => g, () => g]),
@@ -85,10 +85,11 @@ export const ELEMENTWISE: Record<string, Vjp> = {
       const half = e.scalar(0.5);
       return e.add(e.mul(half, e.add(e.scalar(1), t)), e.mul(e.mul(half, x), e.mul(e.sub(e.scalar(1), e.mul(t, t)), du)));
     }
-    // y = x Φ(x): dy/dx = Φ(x) + x φ(x)
-    const cdf = e.mul(e.scalar(0.5), e.add(e.scalar(1), e.op1('Erf', [e.mul(x, e.scalar(INV_SQRT_2))])));
-    const pdf = e.mul(e.scalar(INV_SQRT_2PI), e.op1('Exp', [e.mul(e.scalar(-0.5), e.mul(x, x))]));
-    return e.add(cdf, e.mul(x, pdf));
+    // y = x Φ(x): dy/dx = Φ(x) + x φ(x) = ½ + ½ erf(u) + x exp(ln(1/√(2π)) − u²), u = x/√2
+    // (eight full-size nodes: the constants are folded where they cost no node).
+    const u = e.mul(x, e.scalar(INV_SQRT_2));
+    const xpdf = e.mul(x, e.op1('Exp', [e.sub(e.scalar(LN_INV_SQRT_2PI), e.mul(u, u))]));
+    return e.op1('Sum', [e.scalar(0.5), e.mul(e.op1('Erf', [u]), e.scalar(0.5)), xpdf]);
   }),
   Where: (c) => {
     const [cond, a, b] = c.node.inputs as [string, string, string];
