@@ -1,14 +1,28 @@
 // Every op Loupe differentiates, which of its inputs carry a gradient, and the ops whose output
 // does not depend smoothly on their inputs (shapes, comparisons, logic), where gradients stop.
 
+import { ACTIVATIONS } from './activations';
+import { EINSUM } from './einsum';
 import { ELEMENTWISE } from './elementwise';
+import { LAYOUT } from './layout';
 import { MATMUL } from './matmul';
+import { NORMALIZATION } from './normalization';
 import { REDUCTIONS } from './reductions';
 import { SHAPE } from './shape';
 import { SOFTMAX_NORM } from './softmaxNorm';
 import type { Vjp } from './types';
 
-export const VJPS: Record<string, Vjp> = { ...ELEMENTWISE, ...MATMUL, ...REDUCTIONS, ...SHAPE, ...SOFTMAX_NORM };
+export const VJPS: Record<string, Vjp> = {
+  ...ELEMENTWISE,
+  ...MATMUL,
+  ...REDUCTIONS,
+  ...SHAPE,
+  ...SOFTMAX_NORM,
+  ...ACTIVATIONS,
+  ...EINSUM,
+  ...LAYOUT,
+  ...NORMALIZATION,
+};
 
 /** Inputs that carry a gradient, by op; the others are indices, shapes, axes or conditions. Absent: all. */
 export const DIFFERENTIABLE_INPUTS: Record<string, number[]> = {
@@ -24,6 +38,13 @@ export const DIFFERENTIABLE_INPUTS: Record<string, number[]> = {
   Where: [1, 2],
   ReduceSum: [0],
   ReduceMean: [0],
+  ReduceMax: [0],
+  ReduceMin: [0],
+  ReduceSumSquare: [0],
+  ReduceL2: [0],
+  ReduceLogSumExp: [0],
+  Trilu: [0],
+  CumSum: [0],
   Dropout: [0],
   Pow: [0, 1],
   Tile: [0],

@@ -1,0 +1,161 @@
+// The vector-Jacobian products beyond the core set match central finite differences: ops that the
+// dynamo exporter (opset 18+, RMSNormalization at 23), Llama-style models (Einsum, Tile for GQA,
+// Trilu/CumSum masks) and onnxruntime's transformer optimizer (com.microsoft fused norms and GELUs)
+// put on the path. Each case is a one-op model run by ONNX Runtime (tinyModel.ts). Forms that stay
+// unsupported are named.
+
+import * as assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import * as fs from 'node:fs';
+import { tempDir } from '../../helpers';
+import { UnsupportedGradient } from '../../../src/engine/model/gradient/vjp/types';
+import { parseEquation } from '../../../src/engine/model/gradient/vjp/einsum';
+import { assertGradientMatches, gradCheck, OpCase } from './tinyModel';
+
+const dir = tempDir('vjp-extended');
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const f = (name: string, dims: number[], values: number[] = []) => ({ name, dims, values });
+const i64 = (name: string, values: number[], dims = [values.length]) => ({ name, dims, values, type: 'int64' as const });
+const scalar = (name: string, v: number) => ({ name, dims: [], values: [v] });
+const MS = { 'com.microsoft': 1 };
+const one = (name: string, opType: string, inputs: string[], x: number[], y: number[], more: Partial<OpCase> = {}, attrs?: OpCase['nodes'][0]['attrs'], domain?: string): OpCase => ({
+  name,
+  opset: 17,
+  x,
+  y,
+  nodes: [{ opType, inputs, outputs: ['Y'], attrs, domain }],
+  ...(domain ? { domains: MS } : {}),
+  ...more,
+});
+const act = (name: string, opType: string, attrs?: OpCase['nodes'][0]['attrs'], more: Partial<OpCase> = {}, domain?: string): OpCase =>
+  one(name, opType, ['X'], [2, 3, 4], [2, 3, 4], more, attrs, domain);
+
+const CASES: OpCase[] = [
+  // Activations
+  act('Softplus', 'Softplus'),
+  act('LeakyRelu α 0.1', 'LeakyRelu', { alpha: { float: 0.1 } }, { awayFromZero: true }),
+  act('Elu α 0.5', 'Elu', { alpha: { float: 0.5 } }, { awayFromZero: true }),
+  // 3x crosses both kinks (x = ±5/6): slopes 0 and α.
+  act('HardSigmoid α 0.2 β 0.5 (slopes 0 and α)', 'HardSigmoid', undefined, {
+    nodes: [
+      { opType: 'Mul', inputs: ['X', 'k'], outputs: ['x3'] },
+      { opType: 'HardSigmoid', inputs: ['x3'], outputs: ['Y'], attrs: { alpha: { float: 0.2 }, beta: { float: 0.5 } } },
+    ],
+    inits: [scalar('k', 3)],
+  }),
+  act('HardSwish (three pieces)', 'HardSwish', undefined, {
+    opset: 14,
+    nodes: [
+      { opType: 'Mul', inputs: ['X', 'k'], outputs: ['x5'] },
+      { opType: 'HardSwish', inputs: ['x5'], outputs: ['Y'] },
+    ],
+    inits: [scalar('k', 5)],
+  }),
+  act('com.microsoft Gelu', 'Gelu', undefined, {}, 'com.microsoft'),
+  act('com.microsoft QuickGelu α 1.702', 'QuickGelu', { alpha: { float: 1.702 } }, {}, 'com.microsoft'),
+  act('com.microsoft QuickGelu default α', 'QuickGelu', undefined, {}, 'com.microsoft'),
+  one('com.microsoft BiasGelu X + B[4]', 'BiasGelu', ['X', 'B'], [2, 3, 4], [2, 3, 4], { inits: [f('B', [4])] }, undefined, 'com.microsoft'),
+  one('com.microsoft BiasGelu W[2,3,4] + X[4] (X is the bias)', 'BiasGelu', ['W', 'X'], [4], [2, 3, 4], { inits: [f('W', [2, 3, 4])] }, undefined, 'com.microsoft'),
+  one('com.microsoft FastGelu with bias', 'FastGelu', ['X', 'B'], [2, 3, 4], [2, 3, 4], { inits: [f('B', [4])] }, undefined, 'com.microsoft'),
+  one('com.microsoft FastGelu, X is the bias', 'FastGelu', ['W', 'X'], [4], [2, 3, 4], { inits: [f('W', [2, 3, 4])] }, undefined, 'com.microsoft'),
+  act('com.microsoft FastGelu without bias', 'FastGelu', undefined, {}, 'com.microsoft'),
+
+  // Variadic elementwise
+  one('Sum X, W[4], X', 'Sum', ['X', 'W', 'X'], [2, 3, 4], [2, 3, 4], { inits: [f('W', [4])] }),
+  one('Sum W[2,3,4], X[3,1] (X broadcast)', 'Sum', ['W', 'X'], [3, 1], [2, 3, 4], { inits: [f('W', [2, 3, 4])] }),
+  one('Mean X, W[3,1], X', 'Mean', ['X', 'W', 'X'], [2, 3, 4], [2, 3, 4], { inits: [f('W', [3, 1])] }),
+
+  // Reductions
+  one('ReduceMax opset 13 axes attribute, keepdims 0', 'ReduceMax', ['X'], [2, 3, 4], [2, 4], { opset: 13 }, { axes: [1], keepdims: 0 }),
+  one('ReduceMax opset 18 axes input, keepdims 1', 'ReduceMax', ['X', 'ax'], [2, 3, 4], [2, 3, 1], { opset: 18, inits: [i64('ax', [-1])] }, { keepdims: 1 }),
+  one('ReduceMin opset 18 all axes, keepdims 0', 'ReduceMin', ['X'], [2, 3, 4], [], { opset: 18 }, { keepdims: 0 }),
+  one('ReduceSumSquare opset 18 axes input', 'ReduceSumSquare', ['X', 'ax'], [2, 3, 4], [2, 3], { opset: 18, inits: [i64('ax', [2])] }, { keepdims: 0 }),
+  one('ReduceL2 opset 13', 'ReduceL2', ['X'], [2, 3, 4], [2, 1, 4], { opset: 13 }, { axes: [1] }),
+  one('ReduceLogSumExp opset 13 keepdims 0', 'ReduceLogSumExp', ['X'], [2, 3, 4], [3, 4], { opset: 13 }, { axes: [0], keepdims: 0 }),
+
+  // Tile, Pad, Trilu, CumSum
+  one('Tile [2,3,4] × [1,2,3]', 'Tile', ['X', 'rep'], [2, 3, 4], [2, 6, 12], { inits: [i64('rep', [1, 2, 3])] }),
+  one('Tile [3,1] × [2,4]', 'Tile', ['X', 'rep'], [3, 1], [6, 4], { inits: [i64('rep', [2, 4])] }),
+  one('Pad constant with a value', 'Pad', ['X', 'pads', 'cv'], [2, 3, 4], [2, 4, 7], { inits: [i64('pads', [0, 1, 2, 0, 0, 1]), scalar('cv', 0.5)] }),
+  one('Pad constant, negative pads crop', 'Pad', ['X', 'pads'], [2, 3, 4], [2, 2, 4], { inits: [i64('pads', [0, -1, 1, 0, 0, -1])] }),
+  one('Pad opset 18 with axes', 'Pad', ['X', 'pads', '', 'ax'], [2, 3, 4], [2, 3, 7], { opset: 18, inits: [i64('pads', [1, 2]), i64('ax', [-1])] }),
+  one('Pad reflect opset 18', 'Pad', ['X', 'pads'], [2, 3, 4], [2, 5, 7], { opset: 18, inits: [i64('pads', [0, 1, 2, 0, 1, 1])] }, { mode: 'reflect' }),
+  one('Pad edge opset 18', 'Pad', ['X', 'pads'], [2, 3, 4], [2, 3, 9], { opset: 18, inits: [i64('pads', [0, 0, 3, 0, 0, 2])] }, { mode: 'edge' }),
+  one('Trilu upper, k = 1', 'Trilu', ['X', 'k'], [2, 4, 4], [2, 4, 4], { inits: [i64('k', [1], [])] }),
+  one('Trilu lower', 'Trilu', ['X'], [2, 3, 4], [2, 3, 4], {}, { upper: 0 }),
+  one('CumSum axis 1', 'CumSum', ['X', 'ax'], [2, 3, 4], [2, 3, 4], { inits: [i64('ax', [1], [])] }),
+  one('CumSum exclusive, reverse, axis −1', 'CumSum', ['X', 'ax'], [2, 3, 4], [2, 3, 4], { inits: [i64('ax', [-1], [])] }, { exclusive: 1, reverse: 1 }),
+
+  // Einsum
+  one("Einsum 'bhid,bhjd->bhij' (X as queries)", 'Einsum', ['X', 'W'], [2, 2, 3, 4], [2, 2, 3, 5], { inits: [f('W', [2, 2, 5, 4])] }, { equation: 'bhid,bhjd->bhij' }),
+  one("Einsum 'bhij,bhjd->bhid' (X as values)", 'Einsum', ['W', 'X'], [2, 2, 5, 4], [2, 2, 3, 4], { inits: [f('W', [2, 2, 3, 5])] }, { equation: 'bhij,bhjd->bhid' }),
+  one("Einsum 'bij,bjk->bik' with X as both operands", 'Einsum', ['X', 'X'], [2, 3, 3], [2, 3, 3], {}, { equation: 'bij,bjk->bik' }),
+  one("Einsum 'i,j->ij' (outer product)", 'Einsum', ['X', 'W'], [4], [4, 3], { inits: [f('W', [3])] }, { equation: 'i,j->ij' }),
+  one("Einsum 'i j k, j l -> i l' (k summed within X alone, spaces)", 'Einsum', ['X', 'W'], [2, 3, 4], [2, 5], { inits: [f('W', [3, 5])] }, { equation: 'i j k, j l -> i l' }),
+  one("Einsum implicit output 'ij,jk'", 'Einsum', ['W', 'X'], [4, 5], [3, 5], { inits: [f('W', [3, 4])] }, { equation: 'ij,jk' }),
+  one("Einsum one operand 'bij->bji'", 'Einsum', ['X'], [2, 3, 4], [2, 4, 3], {}, { equation: 'bij->bji' }),
+  one("Einsum one operand 'bij->b' (sums)", 'Einsum', ['X'], [2, 3, 4], [2], {}, { equation: 'bij->b' }),
+
+  // Normalizations
+  one('RMSNormalization opset 23, last axis', 'RMSNormalization', ['X', 'S'], [2, 3, 4], [2, 3, 4], { opset: 23, inits: [f('S', [4])] }, { axis: -1, epsilon: { float: 1e-5 } }),
+  one('RMSNormalization opset 23 over the last two axes, default ε', 'RMSNormalization', ['X', 'S'], [2, 3, 4], [2, 3, 4], { opset: 23, inits: [f('S', [3, 4])] }, { axis: 1 }),
+  one('RMSNormalization opset 23, X as the scale', 'RMSNormalization', ['W', 'X'], [4], [2, 3, 4], { opset: 23, inits: [f('W', [2, 3, 4])] }),
+  one('SimplifiedLayerNormalization (onnxruntime RMSNorm)', 'SimplifiedLayerNormalization', ['X', 'S'], [2, 3, 4], [2, 3, 4], { inits: [f('S', [4])] }, { axis: -1, epsilon: { float: 1e-6 } }),
+  one('com.microsoft SkipLayerNormalization: input, skip, gamma, beta, bias', 'SkipLayerNormalization', ['X', 'W', 'S', 'B', 'C'], [2, 3, 4], [2, 3, 4], { inits: [f('W', [2, 3, 4]), f('S', [4]), f('B', [4]), f('C', [4])] }, { epsilon: { float: 1e-5 } }, 'com.microsoft'),
+  one('com.microsoft SkipLayerNormalization: X as the skip (2-D, broadcast)', 'SkipLayerNormalization', ['W', 'X', 'S', 'B'], [3, 4], [2, 3, 4], { inits: [f('W', [2, 3, 4]), f('S', [4]), f('B', [4])] }, { epsilon: { float: 1e-5 } }, 'com.microsoft'),
+  {
+    name: 'com.microsoft SkipLayerNormalization: output and residual sum both used',
+    opset: 17,
+    domains: MS,
+    x: [2, 3, 4],
+    y: [2, 3, 4],
+    nodes: [
+      { opType: 'SkipLayerNormalization', inputs: ['W', 'X', 'S', 'B', 'C'], outputs: ['n', '', '', 'sum'], attrs: { epsilon: { float: 1e-5 } }, domain: 'com.microsoft' },
+      { opType: 'Mul', inputs: ['n', 'sum'], outputs: ['Y'] },
+    ],
+    inits: [f('W', [2, 3, 4]), f('S', [4]), f('B', [4]), f('C', [4])],
+  },
+  one('com.microsoft SkipSimplifiedLayerNormalization with bias', 'SkipSimplifiedLayerNormalization', ['X', 'W', 'S', 'C'], [2, 3, 4], [2, 3, 4], { inits: [f('W', [2, 3, 4]), f('S', [4]), f('C', [4])] }, { epsilon: { float: 1e-6 } }, 'com.microsoft'),
+  {
+    name: 'com.microsoft SkipSimplifiedLayerNormalization: X as the bias, residual sum used',
+    opset: 17,
+    domains: MS,
+    x: [4],
+    y: [2, 3, 4],
+    nodes: [
+      { opType: 'SkipSimplifiedLayerNormalization', inputs: ['A', 'W', 'S', 'X'], outputs: ['n', '', '', 'sum'], attrs: { epsilon: { float: 1e-6 } }, domain: 'com.microsoft' },
+      { opType: 'Add', inputs: ['n', 'sum'], outputs: ['Y'] },
+    ],
+    inits: [f('A', [2, 3, 4]), f('W', [2, 3, 4]), f('S', [4])],
+  },
+];
+
+describe('vector-Jacobian products of the extended op set equal central finite differences', () => {
+  for (const c of CASES) test(c.name, () => assertGradientMatches(c, dir));
+});
+
+describe('forms that stay unsupported are named', () => {
+  const rejects = async (c: OpCase, pattern: RegExp): Promise<void> => {
+    await assert.rejects(gradCheck(c, dir), (e: unknown) => e instanceof UnsupportedGradient && pattern.test(e.message));
+  };
+  test('Einsum with an ellipsis or a diagonal names the equation', async () => {
+    assert.throws(() => parseEquation('...ij,...jk->...ik'), /Einsum: equation '\.\.\.ij,\.\.\.jk->\.\.\.ik': an ellipsis/);
+    assert.throws(() => parseEquation('ii->i'), /an index repeated within 'ii'/);
+    await rejects(one("Einsum 'bii->bi'", 'Einsum', ['X'], [2, 3, 3], [2, 3], {}, { equation: 'bii->bi' }), /Einsum: equation 'bii->bi'/);
+  });
+  test('Pad reflect before opset 16', async () => {
+    await rejects(one('Pad reflect opset 13', 'Pad', ['X', 'pads'], [2, 3, 4], [2, 3, 6], { opset: 13, inits: [i64('pads', [0, 0, 1, 0, 0, 1])] }, { mode: 'reflect' }), /Pad: mode reflect before opset 16/);
+  });
+  test('a gradient through a normalization\'s inverse-deviation output', async () => {
+    const c: OpCase = {
+      name: 'SimplifiedLayerNormalization inv_std_var used',
+      opset: 17,
+      x: [2, 3, 4],
+      y: [2, 3, 1],
+      nodes: [{ opType: 'SimplifiedLayerNormalization', inputs: ['X', 'S'], outputs: ['n', 'Y'], attrs: { axis: -1 } }],
+      inits: [f('S', [4])],
+    };
+    await rejects(c, /SimplifiedLayerNormalization: a gradient through its mean or inverse-deviation outputs/);
+  });
+});
