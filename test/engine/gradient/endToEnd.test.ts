@@ -1,9 +1,11 @@
 // A user model with the newer exporters' and onnxruntime's fused ops gets exact gradients through
 // the engine (plan, probe, build, cached gradient model, batched runs): test/fixtures/gradient,
 // made by tools/fixtures/make_gradient_fixtures.py.
-//  - llama-opset23: RMSNormalization (opset 23), Einsum attention, Tile GQA, Trilu mask, RoPE;
+//  - llama-opset23: RMSNormalization and RotaryEmbedding (opset 23), Einsum attention, Tile GQA,
+//    Trilu mask;
 //  - fused-encoder: com.microsoft SkipLayerNormalization (residual output carried on),
-//    SkipSimplifiedLayerNormalization, BiasGelu, FastGelu, Gelu, QuickGelu, SimplifiedLayerNormalization.
+//    SkipSimplifiedLayerNormalization, BiasGelu, FastGelu, Gelu, QuickGelu, RotaryEmbedding, and
+//    SimplifiedLayerNormalization.
 // Exact Gradient × Input (and IG where the zero baseline is regular) agree with finite differences.
 
 import * as assert from 'node:assert/strict';
@@ -22,10 +24,10 @@ const CASES: { folder: string; ops: string[]; methods: ('gradxinput' | 'ig')[]; 
   // RMSNorm makes the zero embedding a singular IG baseline (exactGradientsMore.test.ts): Gradient × Input only.
   // Its float32 finite differences are rounding-bound at the default step (relative L2 1.6e-3 at
   // 1e-2, 4e-3 at 3e-3, 4e-4 at 3e-2): the larger step is the more accurate reference.
-  { folder: 'llama-opset23', ops: ['RMSNormalization', 'Einsum', 'Tile', 'Trilu'], methods: ['gradxinput'], fdStep: 3e-2 },
+  { folder: 'llama-opset23', ops: ['RMSNormalization', 'Einsum', 'Tile', 'Trilu', 'RotaryEmbedding'], methods: ['gradxinput'], fdStep: 3e-2 },
   {
     folder: 'fused-encoder',
-    ops: ['com.microsoft.SkipLayerNormalization', 'com.microsoft.SkipSimplifiedLayerNormalization', 'com.microsoft.BiasGelu', 'com.microsoft.FastGelu', 'com.microsoft.Gelu', 'com.microsoft.QuickGelu', 'SimplifiedLayerNormalization'],
+    ops: ['com.microsoft.SkipLayerNormalization', 'com.microsoft.SkipSimplifiedLayerNormalization', 'com.microsoft.BiasGelu', 'com.microsoft.FastGelu', 'com.microsoft.Gelu', 'com.microsoft.QuickGelu', 'com.microsoft.RotaryEmbedding', 'SimplifiedLayerNormalization'],
     methods: ['gradxinput', 'ig'],
   },
 ];

@@ -8,9 +8,11 @@ import * as assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import * as fs from 'node:fs';
 import { tempDir } from '../../helpers';
+import { GradientUnsupported, plan } from '../../../src/engine/model/gradient/build';
 import { UnsupportedGradient } from '../../../src/engine/model/gradient/vjp/types';
+import { parseOnnx } from '../../../src/engine/model/onnxFile';
 import { parseEquation } from '../../../src/engine/model/gradient/vjp/einsum';
-import { assertGradientMatches, gradCheck, OpCase } from './tinyModel';
+import { assertGradientMatches, gradCheck, modelBytes, OpCase } from './tinyModel';
 
 const dir = tempDir('vjp-extended');
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -97,6 +99,27 @@ const CASES: OpCase[] = [
   one("Einsum one operand 'bij->bji'", 'Einsum', ['X'], [2, 3, 4], [2, 4, 3], {}, { equation: 'bij->bji' }),
   one("Einsum one operand 'bij->b' (sums)", 'Einsum', ['X'], [2, 3, 4], [2], {}, { equation: 'bij->b' }),
 
+  // Rotary embeddings (random cos/sin caches: the transpose needs no cos² + sin² = 1)
+  one('RotaryEmbedding opset 23, 4-D, position ids', 'RotaryEmbedding', ['X', 'cos', 'sin', 'pos'], [1, 2, 3, 8], [1, 2, 3, 8], {
+    opset: 23,
+    inits: [f('cos', [6, 4]), f('sin', [6, 4]), i64('pos', [2, 0, 5], [1, 3])],
+  }),
+  one('RotaryEmbedding opset 23, 3-D, interleaved, partial (rotary_embedding_dim 4)', 'RotaryEmbedding', ['X', 'cos', 'sin', 'pos'], [2, 3, 16], [2, 3, 16], {
+    opset: 23,
+    inits: [f('cos', [4, 2]), f('sin', [4, 2]), i64('pos', [0, 1, 2, 3, 2, 1], [2, 3])],
+  }, { num_heads: 2, interleaved: 1, rotary_embedding_dim: 4 }),
+  one('RotaryEmbedding opset 23, caches per batch and position (no position ids)', 'RotaryEmbedding', ['X', 'cos', 'sin'], [2, 2, 3, 4], [2, 2, 3, 4], {
+    opset: 23,
+    inits: [f('cos', [2, 3, 2]), f('sin', [2, 3, 2])],
+  }),
+  one('com.microsoft RotaryEmbedding, 3-D', 'RotaryEmbedding', ['X', 'pos', 'cos', 'sin'], [2, 3, 16], [2, 3, 16], {
+    inits: [i64('pos', [0, 1, 2, 1, 2, 3], [2, 3]), f('cos', [8, 4]), f('sin', [8, 4])],
+  }, { num_heads: 2 }, 'com.microsoft'),
+  one('com.microsoft RotaryEmbedding, interleaved', 'RotaryEmbedding', ['X', 'pos', 'cos', 'sin'], [1, 3, 8], [1, 3, 8], {
+    inits: [i64('pos', [0, 1, 2], [1, 3]), f('cos', [8, 4]), f('sin', [8, 4])],
+  }, { interleaved: 1, num_heads: 1 }, 'com.microsoft'),
+  one('CastLike X to a float', 'CastLike', ['X', 'W'], [2, 3, 4], [2, 3, 4], { opset: 19, inits: [f('W', [1])] }),
+
   // Normalizations
   one('RMSNormalization opset 23, last axis', 'RMSNormalization', ['X', 'S'], [2, 3, 4], [2, 3, 4], { opset: 23, inits: [f('S', [4])] }, { axis: -1, epsilon: { float: 1e-5 } }),
   one('RMSNormalization opset 23 over the last two axes, default ε', 'RMSNormalization', ['X', 'S'], [2, 3, 4], [2, 3, 4], { opset: 23, inits: [f('S', [3, 4])] }, { axis: 1 }),
@@ -143,6 +166,14 @@ describe('forms that stay unsupported are named', () => {
     assert.throws(() => parseEquation('...ij,...jk->...ik'), /Einsum: equation '\.\.\.ij,\.\.\.jk->\.\.\.ik': an ellipsis/);
     assert.throws(() => parseEquation('ii->i'), /an index repeated within 'ii'/);
     await rejects(one("Einsum 'bii->bi'", 'Einsum', ['X'], [2, 3, 3], [2, 3], {}, { equation: 'bii->bi' }), /Einsum: equation 'bii->bi'/);
+  });
+  test('a com.microsoft op without a vector-Jacobian product is named with its domain', () => {
+    const c = one('com.microsoft Attention', 'Attention', ['X', 'W', 'B'], [2, 3, 4], [2, 3, 4], { inits: [f('W', [4, 12]), f('B', [12])] }, { num_heads: 2 }, 'com.microsoft');
+    const facts = parseOnnx(modelBytes(c, 1), 'attention.onnx');
+    assert.throws(
+      () => plan({ graph: facts.graph, opset: c.opset, wrt: 'X', logits: 'logits', taps: [] }, 'attention.onnx'),
+      (e: unknown) => e instanceof GradientUnsupported && e.ops.includes('com.microsoft.Attention'),
+    );
   });
   test('Pad reflect before opset 16', async () => {
     await rejects(one('Pad reflect opset 13', 'Pad', ['X', 'pads'], [2, 3, 4], [2, 3, 6], { opset: 13, inits: [i64('pads', [0, 0, 1, 0, 0, 1])] }, { mode: 'reflect' }), /Pad: mode reflect before opset 16/);

@@ -47,6 +47,8 @@ export const ELEMENTWISE: Record<string, Vjp> = {
     if (c.node.ints.to !== FLOAT) throw new UnsupportedGradient('Cast', `a cast to ONNX type ${c.node.ints.to} on the gradient path`);
     return [g0(c)];
   },
+  // CastLike(x, like): the gradient is cast back to x's type (a float x: the identity).
+  CastLike: (c) => [c.e.op1('CastLike', [g0(c), c.node.inputs[0]!])],
   Pow: (c) => {
     if (c.needs(1)) throw new UnsupportedGradient('Pow', 'an exponent that depends on the input');
     const [x, p] = c.node.inputs as [string, string];

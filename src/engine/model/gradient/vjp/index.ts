@@ -8,6 +8,7 @@ import { LAYOUT } from './layout';
 import { MATMUL } from './matmul';
 import { NORMALIZATION } from './normalization';
 import { REDUCTIONS } from './reductions';
+import { ROTARY } from './rotary';
 import { SHAPE } from './shape';
 import { SOFTMAX_NORM } from './softmaxNorm';
 import type { Vjp } from './types';
@@ -22,6 +23,7 @@ export const VJPS: Record<string, Vjp> = {
   ...EINSUM,
   ...LAYOUT,
   ...NORMALIZATION,
+  ...ROTARY,
 };
 
 /** Inputs that carry a gradient, by op; the others are indices, shapes, axes or conditions. Absent: all. */
@@ -44,6 +46,8 @@ export const DIFFERENTIABLE_INPUTS: Record<string, number[]> = {
   ReduceL2: [0],
   ReduceLogSumExp: [0],
   Trilu: [0],
+  RotaryEmbedding: [0],
+  CastLike: [0],
   CumSum: [0],
   Dropout: [0],
   Pow: [0, 1],
