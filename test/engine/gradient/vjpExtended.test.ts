@@ -63,6 +63,11 @@ const CASES: OpCase[] = [
   one('com.microsoft FastGelu, X is the bias', 'FastGelu', ['W', 'X'], [4], [2, 3, 4], { inits: [f('W', [2, 3, 4])] }, undefined, 'com.microsoft'),
   act('com.microsoft FastGelu without bias', 'FastGelu', undefined, {}, 'com.microsoft'),
 
+  // com.microsoft.FusedMatMul
+  one('com.microsoft FusedMatMul α 0.5, transA, transB, W batch-broadcast', 'FusedMatMul', ['X', 'W'], [2, 4, 3], [2, 3, 5], { inits: [f('W', [5, 4])] }, { alpha: { float: 0.5 }, transA: 1, transB: 1 }, 'com.microsoft'),
+  one('com.microsoft FusedMatMul transB, X as B broadcast over the batch', 'FusedMatMul', ['W', 'X'], [5, 4], [2, 3, 5], { inits: [f('W', [2, 3, 4])] }, { transB: 1 }, 'com.microsoft'),
+  one('com.microsoft FusedMatMul X·X (both operands)', 'FusedMatMul', ['X', 'X'], [2, 3, 3], [2, 3, 3], {}, { alpha: { float: 2 } }, 'com.microsoft'),
+
   // Variadic elementwise
   one('Sum X, W[4], X', 'Sum', ['X', 'W', 'X'], [2, 3, 4], [2, 3, 4], { inits: [f('W', [4])] }),
   one('Sum W[2,3,4], X[3,1] (X broadcast)', 'Sum', ['W', 'X'], [3, 1], [2, 3, 4], { inits: [f('W', [2, 3, 4])] }),
