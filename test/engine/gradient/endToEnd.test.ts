@@ -2,7 +2,7 @@
 // the engine (plan, probe, build, cached gradient model, batched runs): test/fixtures/gradient,
 // made by tools/fixtures/make_gradient_fixtures.py.
 //  - llama-opset23: RMSNormalization and RotaryEmbedding (opset 23), Einsum attention, Tile GQA,
-//    Trilu mask;
+//    Trilu mask; llama-sdpa-opset23: the same weights with the opset-23 Attention op;
 //  - fused-encoder: com.microsoft SkipLayerNormalization (residual output carried on),
 //    SkipSimplifiedLayerNormalization, BiasGelu, FastGelu, Gelu, QuickGelu, RotaryEmbedding, and
 //    SimplifiedLayerNormalization.
@@ -25,6 +25,7 @@ const CASES: { folder: string; ops: string[]; methods: ('gradxinput' | 'ig')[]; 
   // Its float32 finite differences are rounding-bound at the default step (relative L2 1.6e-3 at
   // 1e-2, 4e-3 at 3e-3, 4e-4 at 3e-2): the larger step is the more accurate reference.
   { folder: 'llama-opset23', ops: ['RMSNormalization', 'Einsum', 'Tile', 'Trilu', 'RotaryEmbedding'], methods: ['gradxinput'], fdStep: 3e-2 },
+  { folder: 'llama-sdpa-opset23', ops: ['Attention', 'RMSNormalization', 'RotaryEmbedding'], methods: ['gradxinput'], fdStep: 3e-2 },
   {
     folder: 'fused-encoder',
     ops: ['com.microsoft.SkipLayerNormalization', 'com.microsoft.SkipSimplifiedLayerNormalization', 'com.microsoft.BiasGelu', 'com.microsoft.FastGelu', 'com.microsoft.Gelu', 'com.microsoft.QuickGelu', 'com.microsoft.RotaryEmbedding', 'SimplifiedLayerNormalization'],
@@ -57,6 +58,16 @@ describe('exact gradients of models with extended ops agree with finite differen
       assert.equal(sha(file), before, 'the model file is left as it was');
     });
   }
+
+  test('the Attention op and its Einsum decomposition give the same exact gradients (same weights)', async () => {
+    const target = { kind: 'next-token' as const, output: 'logprob' as const };
+    const sdpa = await run(await model(path.join(DIR, 'llama-sdpa-opset23')), TEXT, { method: 'saliency', target });
+    const einsum = await run(await model(path.join(DIR, 'llama-opset23')), TEXT, { method: 'saliency', target });
+    assert.equal(sdpa.parameters.gradients, 'exact');
+    const rel = relL2(sdpa.scores, einsum.scores);
+    log(`llama-sdpa-opset23 vs llama-opset23 saliency (log-probability): relative L2 ${rel.toExponential(2)}`);
+    assert.ok(rel < 1e-5, `relative L2 ${rel}`);
+  });
 
   test('llama-opset23: attention-gradient relevance runs through the Einsum attention', async () => {
     const res = await engine('attention', { model: { path: path.join(DIR, 'llama-opset23') }, text: TEXT, relevance: true });

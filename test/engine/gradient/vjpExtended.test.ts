@@ -125,6 +125,38 @@ const CASES: OpCase[] = [
   }, { interleaved: 1, num_heads: 1 }, 'com.microsoft'),
   one('CastLike X to a float', 'CastLike', ['X', 'W'], [2, 3, 4], [2, 3, 4], { opset: 19, inits: [f('W', [1])] }),
 
+  // ONNX Attention (opset 23)
+  one('Attention 4-D, X as Q', 'Attention', ['X', 'K', 'V'], [2, 2, 3, 4], [2, 2, 3, 4], { opset: 23, inits: [f('K', [2, 2, 5, 4]), f('V', [2, 2, 5, 4])] }),
+  one('Attention 4-D, X as K and V, scale 0.7, additive float mask', 'Attention', ['Q', 'X', 'X', 'M'], [2, 2, 5, 4], [2, 2, 3, 4], {
+    opset: 23,
+    inits: [f('Q', [2, 2, 3, 4]), f('M', [3, 5])],
+  }, { scale: { float: 0.7 } }),
+  one('Attention 4-D causal, X as Q, K and V', 'Attention', ['X', 'X', 'X'], [1, 2, 4, 3], [1, 2, 4, 3], { opset: 23 }, { is_causal: 1 }),
+  one('Attention grouped-query (4 query heads over 2), X as K and V', 'Attention', ['Q', 'X', 'X'], [2, 2, 5, 4], [2, 4, 3, 4], { opset: 23, inits: [f('Q', [2, 4, 3, 4])] }),
+  one('Attention grouped-query, X as Q, value head size 6', 'Attention', ['X', 'K', 'V'], [2, 4, 3, 4], [2, 4, 3, 6], { opset: 23, inits: [f('K', [2, 2, 5, 4]), f('V', [2, 2, 5, 6])] }),
+  {
+    name: 'Attention with a boolean mask',
+    opset: 23,
+    x: [2, 2, 3, 4],
+    y: [2, 2, 3, 4],
+    nodes: [
+      { opType: 'Greater', inputs: ['Mw', 'zero'], outputs: ['M'] },
+      { opType: 'Attention', inputs: ['X', 'K', 'V', 'M'], outputs: ['Y'] },
+    ],
+    inits: [f('Mw', [2, 1, 3, 5], Array.from({ length: 30 }, (_, i) => (i % 5 === 0 ? 1 : Math.sin(i)))), scalar('zero', 0), f('K', [2, 2, 5, 4]), f('V', [2, 2, 5, 4])],
+  },
+  one('Attention 3-D (q_num_heads 4, kv_num_heads 2), X as Q', 'Attention', ['X', 'K', 'V'], [2, 3, 16], [2, 3, 16], { opset: 23, inits: [f('K', [2, 5, 8]), f('V', [2, 5, 8])] }, { q_num_heads: 4, kv_num_heads: 2 }),
+  one('Attention 3-D, X as K and V', 'Attention', ['Q', 'X', 'X'], [2, 5, 8], [2, 3, 16], { opset: 23, inits: [f('Q', [2, 3, 16])] }, { q_num_heads: 4, kv_num_heads: 2 }),
+  {
+    // onnxruntime needs the present outputs when a past is given.
+    name: 'Attention with past keys and values, causal, X as K and V',
+    opset: 23,
+    x: [1, 2, 3, 4],
+    y: [1, 2, 3, 4],
+    nodes: [{ opType: 'Attention', inputs: ['Q', 'X', 'X', '', 'PK', 'PV'], outputs: ['Y', 'present_k', 'present_v'], attrs: { is_causal: 1 } }],
+    inits: [f('Q', [1, 2, 3, 4]), f('PK', [1, 2, 2, 4]), f('PV', [1, 2, 2, 4])],
+  },
+
   // Normalizations
   one('RMSNormalization opset 23, last axis', 'RMSNormalization', ['X', 'S'], [2, 3, 4], [2, 3, 4], { opset: 23, inits: [f('S', [4])] }, { axis: -1, epsilon: { float: 1e-5 } }),
   one('RMSNormalization opset 23 over the last two axes, default ε', 'RMSNormalization', ['X', 'S'], [2, 3, 4], [2, 3, 4], { opset: 23, inits: [f('S', [3, 4])] }, { axis: 1 }),

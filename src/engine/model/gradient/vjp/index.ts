@@ -2,6 +2,7 @@
 // does not depend smoothly on their inputs (shapes, comparisons, logic), where gradients stop.
 
 import { ACTIVATIONS } from './activations';
+import { ATTENTION } from './attention';
 import { EINSUM } from './einsum';
 import { ELEMENTWISE } from './elementwise';
 import { LAYOUT } from './layout';
@@ -24,6 +25,7 @@ export const VJPS: Record<string, Vjp> = {
   ...LAYOUT,
   ...NORMALIZATION,
   ...ROTARY,
+  ...ATTENTION,
 };
 
 /** Inputs that carry a gradient, by op; the others are indices, shapes, axes or conditions. Absent: all. */
@@ -47,6 +49,7 @@ export const DIFFERENTIABLE_INPUTS: Record<string, number[]> = {
   ReduceLogSumExp: [0],
   Trilu: [0],
   RotaryEmbedding: [0],
+  Attention: [0, 1, 2],
   CastLike: [0],
   CumSum: [0],
   Dropout: [0],
