@@ -89,6 +89,7 @@ const CASES: OpCase[] = [
   one('Pad opset 18 with axes', 'Pad', ['X', 'pads', '', 'ax'], [2, 3, 4], [2, 3, 7], { opset: 18, inits: [i64('pads', [1, 2]), i64('ax', [-1])] }),
   one('Pad reflect opset 18', 'Pad', ['X', 'pads'], [2, 3, 4], [2, 5, 7], { opset: 18, inits: [i64('pads', [0, 1, 2, 0, 1, 1])] }, { mode: 'reflect' }),
   one('Pad edge opset 18', 'Pad', ['X', 'pads'], [2, 3, 4], [2, 3, 9], { opset: 18, inits: [i64('pads', [0, 0, 3, 0, 0, 2])] }, { mode: 'edge' }),
+  one('Pad wrap opset 19', 'Pad', ['X', 'pads'], [2, 3, 4], [2, 5, 6], { opset: 19, inits: [i64('pads', [0, 1, 1, 0, 1, 1])] }, { mode: 'wrap' }),
   one('Trilu upper, k = 1', 'Trilu', ['X', 'k'], [2, 4, 4], [2, 4, 4], { inits: [i64('k', [1], [])] }),
   one('Trilu lower', 'Trilu', ['X'], [2, 3, 4], [2, 3, 4], {}, { upper: 0 }),
   one('CumSum axis 1', 'CumSum', ['X', 'ax'], [2, 3, 4], [2, 3, 4], { inits: [i64('ax', [1], [])] }),
