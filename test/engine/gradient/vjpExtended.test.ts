@@ -196,6 +196,27 @@ describe('vector-Jacobian products of the extended op set equal central finite d
   for (const c of CASES) test(c.name, () => assertGradientMatches(c, dir));
 });
 
+describe('ops on integer side paths need no gradient', () => {
+  test('a condition from CumSum and Mod of constant ids leaves Where differentiable', () =>
+    assertGradientMatches(
+      {
+        name: 'Where on CumSum/Mod of ids',
+        opset: 17,
+        x: [2, 4],
+        y: [2, 4],
+        nodes: [
+          { opType: 'CumSum', inputs: ['ids', 'ax'], outputs: ['cs'] },
+          { opType: 'Mod', inputs: ['cs', 'two'], outputs: ['odd'] },
+          { opType: 'Equal', inputs: ['odd', 'zero'], outputs: ['even'] },
+          { opType: 'Neg', inputs: ['X'], outputs: ['nx'] },
+          { opType: 'Where', inputs: ['even', 'X', 'nx'], outputs: ['Y'] },
+        ],
+        inits: [i64('ids', [3, 1, 4, 1, 5, 9, 2, 6], [2, 4]), i64('ax', [1], []), i64('two', [2], []), i64('zero', [0], [])],
+      },
+      dir,
+    ));
+});
+
 describe('forms that stay unsupported are named', () => {
   const rejects = async (c: OpCase, pattern: RegExp): Promise<void> => {
     await assert.rejects(gradCheck(c, dir), (e: unknown) => e instanceof UnsupportedGradient && pattern.test(e.message));
