@@ -5,7 +5,8 @@
 //    Trilu mask; llama-sdpa-opset23: the same weights with the opset-23 Attention op;
 //  - fused-encoder: com.microsoft SkipLayerNormalization (residual output carried on),
 //    SkipSimplifiedLayerNormalization, BiasGelu, FastGelu, Gelu, QuickGelu, RotaryEmbedding, and
-//    SimplifiedLayerNormalization.
+//    SimplifiedLayerNormalization;
+//  - fused-attention (../models): com.microsoft.Attention.
 // Exact Gradient × Input (and IG where the zero baseline is regular) agree with finite differences.
 
 import * as assert from 'node:assert/strict';
@@ -20,7 +21,7 @@ import { log, model, relL2, run } from '../attribution/common';
 const TEXT = 'the quick brown fox jumps over the lazy dog';
 const DIR = path.join(TEST_FIXTURES, 'gradient');
 
-const CASES: { folder: string; ops: string[]; methods: ('gradxinput' | 'ig')[]; fdStep?: number }[] = [
+const CASES: { folder: string; ops: string[]; methods: ('gradxinput' | 'ig')[]; fdStep?: number; dir?: string }[] = [
   // RMSNorm makes the zero embedding a singular IG baseline (exactGradientsMore.test.ts): Gradient × Input only.
   // Its float32 finite differences are rounding-bound at the default step (relative L2 1.6e-3 at
   // 1e-2, 4e-3 at 3e-3, 4e-4 at 3e-2): the larger step is the more accurate reference.
@@ -31,6 +32,8 @@ const CASES: { folder: string; ops: string[]; methods: ('gradxinput' | 'ig')[]; 
     ops: ['com.microsoft.SkipLayerNormalization', 'com.microsoft.SkipSimplifiedLayerNormalization', 'com.microsoft.BiasGelu', 'com.microsoft.FastGelu', 'com.microsoft.Gelu', 'com.microsoft.QuickGelu', 'com.microsoft.RotaryEmbedding', 'SimplifiedLayerNormalization'],
     methods: ['gradxinput', 'ig'],
   },
+  // ONNX Runtime's fused self-attention with a 2-D int32 key-padding mask (test/fixtures/models).
+  { folder: 'fused-attention', dir: path.join(TEST_FIXTURES, 'models', 'fused-attention'), ops: ['com.microsoft.Attention'], methods: ['gradxinput', 'ig'] },
 ];
 
 const sha = (file: string): string => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
@@ -38,7 +41,7 @@ const sha = (file: string): string => crypto.createHash('sha256').update(fs.read
 describe('exact gradients of models with extended ops agree with finite differences', () => {
   for (const c of CASES) {
     test(c.folder, async () => {
-      const dir = path.join(DIR, c.folder);
+      const dir = c.dir ?? path.join(DIR, c.folder);
       const file = path.join(dir, 'model.onnx');
       const before = sha(file);
       const facts = parseOnnx(fs.readFileSync(file), file);

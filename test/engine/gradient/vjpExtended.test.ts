@@ -33,6 +33,20 @@ const one = (name: string, opType: string, inputs: string[], x: number[], y: num
 const act = (name: string, opType: string, attrs?: OpCase['nodes'][0]['attrs'], more: Partial<OpCase> = {}, domain?: string): OpCase =>
   one(name, opType, ['X'], [2, 3, 4], [2, 3, 4], more, attrs, domain);
 
+/** com.microsoft.Attention on X [2, 3, 8] with 2 heads and an int32 mask_index made from `mi`. */
+const msAttention = (name: string, inits: OpCase['inits'] & object, attrs: Record<string, number | { float: number }>, withBias = false): OpCase => ({
+  name: `com.microsoft Attention, ${name}`,
+  opset: 17,
+  domains: MS,
+  x: [2, 3, 8],
+  y: [2, 3, 8],
+  nodes: [
+    { opType: 'Cast', inputs: ['mi'], outputs: ['mask'], attrs: { to: 6 } },
+    { opType: 'Attention', inputs: ['X', 'W', 'B', 'mask', ...(withBias ? ['', 'AB'] : [])], outputs: ['Y'], attrs: { num_heads: 2, ...attrs }, domain: 'com.microsoft' },
+  ],
+  inits: [f('W', [8, 24]), f('B', [24]), ...inits],
+});
+
 const CASES: OpCase[] = [
   // Activations
   act('Softplus', 'Softplus'),
@@ -158,6 +172,13 @@ const CASES: OpCase[] = [
     inits: [f('Q', [1, 2, 3, 4]), f('PK', [1, 2, 2, 4]), f('PV', [1, 2, 2, 4])],
   },
 
+  // com.microsoft.Attention (probabilities recomputed from its inputs)
+  one('com.microsoft Attention, no mask', 'Attention', ['X', 'W', 'B'], [2, 3, 8], [2, 3, 8], { inits: [f('W', [8, 24]), f('B', [24])] }, { num_heads: 2 }, 'com.microsoft'),
+  msAttention('2-D key-padding mask', [i64('mi', [1, 1, 0, 1, 1, 1], [2, 3])], {}),
+  msAttention('unidirectional, 1-D key lengths', [i64('mi', [3, 2], [2])], { unidirectional: 1 }),
+  msAttention('3-D mask, attention_bias, scale 0.3', [i64('mi', [1, 0, 1, 1, 1, 0, 1, 1, 1, 0, 1, 1, 1, 1, 1, 0, 0, 1], [2, 3, 3]), f('AB', [1, 2, 3, 3])], { scale: { float: 0.3 } }, true),
+  one('com.microsoft Attention, qkv_hidden_sizes [8, 8, 4], X as the bias', 'Attention', ['A', 'W', 'X'], [20], [2, 3, 4], { inits: [f('A', [2, 3, 8]), f('W', [8, 20])] }, { num_heads: 2, qkv_hidden_sizes: [8, 8, 4] }, 'com.microsoft'),
+
   // Normalizations
   one('RMSNormalization opset 23, last axis', 'RMSNormalization', ['X', 'S'], [2, 3, 4], [2, 3, 4], { opset: 23, inits: [f('S', [4])] }, { axis: -1, epsilon: { float: 1e-5 } }),
   one('RMSNormalization opset 23 over the last two axes, default ε', 'RMSNormalization', ['X', 'S'], [2, 3, 4], [2, 3, 4], { opset: 23, inits: [f('S', [3, 4])] }, { axis: 1 }),
@@ -227,12 +248,16 @@ describe('forms that stay unsupported are named', () => {
     await rejects(one("Einsum 'bii->bi'", 'Einsum', ['X'], [2, 3, 3], [2, 3], {}, { equation: 'bii->bi' }), /Einsum: equation 'bii->bi'/);
   });
   test('a com.microsoft op without a vector-Jacobian product is named with its domain', () => {
-    const c = one('com.microsoft Attention', 'Attention', ['X', 'W', 'B'], [2, 3, 4], [2, 3, 4], { inits: [f('W', [4, 12]), f('B', [12])] }, { num_heads: 2 }, 'com.microsoft');
+    const c = one('com.microsoft MultiHeadAttention', 'MultiHeadAttention', ['X', 'K', 'V'], [2, 3, 4], [2, 3, 4], { inits: [f('K', [2, 5, 4]), f('V', [2, 5, 4])] }, { num_heads: 2 }, 'com.microsoft');
     const facts = parseOnnx(modelBytes(c, 1), 'attention.onnx');
     assert.throws(
       () => plan({ graph: facts.graph, opset: c.opset, wrt: 'X', logits: 'logits', taps: [] }, 'attention.onnx'),
-      (e: unknown) => e instanceof GradientUnsupported && e.ops.includes('com.microsoft.Attention'),
+      (e: unknown) => e instanceof GradientUnsupported && e.ops.includes('com.microsoft.MultiHeadAttention'),
     );
+  });
+  test('com.microsoft Attention with a past input', async () => {
+    const c = one('com.microsoft Attention with past', 'Attention', ['X', 'W', 'B', '', 'P'], [1, 3, 8], [1, 3, 8], { inits: [f('W', [8, 24]), f('B', [24]), f('P', [2, 1, 2, 2, 4])] }, { num_heads: 2, unidirectional: 1 }, 'com.microsoft');
+    await rejects({ ...c, nodes: [{ ...c.nodes[0]!, outputs: ['Y', 'present'] }] }, /com.microsoft.Attention: a past key\/value input/);
   });
   test('Pad reflect before opset 16', async () => {
     await rejects(one('Pad reflect opset 13', 'Pad', ['X', 'pads'], [2, 3, 4], [2, 3, 6], { opset: 13, inits: [i64('pads', [0, 0, 1, 0, 0, 1])] }, { mode: 'reflect' }), /Pad: mode reflect before opset 16/);

@@ -36,38 +36,121 @@ const Attention: Vjp = (c) => {
   const withPast = (t4: string, past: string | undefined): string => (past ? e.op1('Concat', [past, t4], { axis: 2 }) : t4);
   const withoutPast = (t4: string, past: string | undefined): string =>
     past ? e.op1('Slice', [t4, e.op1('Gather', [e.shape(past), e.ints([2])]), e.ints([INT64_MAX]), e.ints([2])]) : t4;
-  const T = (t: string): string => e.transposeLast2(t, 4);
   const q4 = to4(q, hq);
   const g4 = to4(g0(c), hq);
-  // [b, Hq, s, n] viewed as [b, Hkv, G·s, n]: b from the gradient, n from `lastOf` at `lastAxis`.
-  // Not from P's own shape: onnxruntime infers the QK output as a scalar, and a target shape it
-  // can fold to a constant fails that inference when the model loads; the gradient's batch is
-  // known only at run time.
-  const batch = e.op1('Slice', [e.shape(g4), e.ints([0]), e.ints([1])]);
-  const grouped = (t: string, lastOf: string, lastAxis: number): string => {
-    const last = e.op1('Slice', [e.shape(lastOf), e.ints([lastAxis]), e.ints([lastAxis + 1])]);
-    return e.op1('Reshape', [t, e.op1('Concat', [batch, e.ints([hkv, -1]), last], { axis: 0 })]);
-  };
   const attrs: Record<string, number | { float: number }> = { qk_matmul_output_mode: 3 };
   for (const [name, value] of Object.entries(c.node.ints)) if (name !== 'qk_matmul_output_mode') attrs[name] = value;
   for (const [name, value] of Object.entries(c.node.floats ?? {})) attrs[name] = { float: value };
   const p = e.op('Attention', c.node.inputs, attrs, 4)[3]!;
-
   const k4 = withPast(to4(k, hkv), pastK);
   const v4 = withPast(to4(v, hkv), pastV);
-  const pg = grouped(p, k4, 2); // [b, Hkv, G·s, t]
-  const gg = grouped(g4, g4, 3); // [b, Hkv, G·s, dv]
-  const out: (string | null)[] = [null, null, null];
-  if (c.needs(2)) out[2] = from4(withoutPast(e.op1('MatMul', [T(pg), gg]), pastV), v);
-  if (c.needs(0) || c.needs(1)) {
-    const dp = e.op1('MatMul', [gg, T(v4)]);
-    const ds = scaled(e, e.mul(pg, e.sub(dp, e.reduceSum(e.mul(dp, pg), [3], true))), scale);
-    if (c.needs(0)) out[0] = from4(e.reshapeLike(e.op1('MatMul', [ds, k4]), q4), q);
-    if (c.needs(1)) out[1] = from4(withoutPast(e.op1('MatMul', [T(ds), grouped(q4, q4, 3)]), pastK), k);
+  const d = attentionBackward(e, { p, q4, k4, v4, g4, hkv, scale }, { q: c.needs(0), k: c.needs(1), v: c.needs(2) });
+  return [
+    d.q && from4(d.q, q),
+    d.k && from4(withoutPast(d.k, pastK), k),
+    d.v && from4(withoutPast(d.v, pastV), v),
+  ];
+};
+
+interface AttentionTensors {
+  /** The probabilities [b, Hq, s, t] (masks applied). */
+  p: string;
+  /** Queries [b, Hq, s, d], keys [b, Hkv, t, d], values [b, Hkv, t, dv], output gradient [b, Hq, s, dv]. */
+  q4: string;
+  k4: string;
+  v4: string;
+  g4: string;
+  hkv: number;
+  scale: number;
+}
+
+/** dQ, dK, dV (4-D, keys and values with Hkv heads) of Y = softmax(scale·Q·Kᵀ + mask)·V, given P. */
+function attentionBackward(e: Emitter, a: AttentionTensors, want: { q: boolean; k: boolean; v: boolean }): { q: string | null; k: string | null; v: string | null } {
+  const T = (t: string): string => e.transposeLast2(t, 4);
+  // [b, Hq, s, n] viewed as [b, Hkv, G·s, n]: b from the gradient, n from `lastOf` at `lastAxis`.
+  // Not from P's own shape: onnxruntime infers the Attention op's QK output as a scalar, and a
+  // target shape it can fold to a constant fails that inference when the model loads; the
+  // gradient's batch is known only at run time.
+  const batch = e.op1('Slice', [e.shape(a.g4), e.ints([0]), e.ints([1])]);
+  const grouped = (t: string, lastOf: string, lastAxis: number): string => {
+    const last = e.op1('Slice', [e.shape(lastOf), e.ints([lastAxis]), e.ints([lastAxis + 1])]);
+    return e.op1('Reshape', [t, e.op1('Concat', [batch, e.ints([a.hkv, -1]), last], { axis: 0 })]);
+  };
+  const pg = grouped(a.p, a.k4, 2); // [b, Hkv, G·s, t]
+  const gg = grouped(a.g4, a.g4, 3); // [b, Hkv, G·s, dv]
+  const out = { q: null as string | null, k: null as string | null, v: null as string | null };
+  if (want.v) out.v = e.op1('MatMul', [T(pg), gg]);
+  if (want.q || want.k) {
+    const dp = e.op1('MatMul', [gg, T(a.v4)]);
+    const ds = scaled(e, e.mul(pg, e.sub(dp, e.reduceSum(e.mul(dp, pg), [3], true))), a.scale);
+    if (want.q) out.q = e.reshapeLike(e.op1('MatMul', [ds, a.k4]), a.q4);
+    if (want.k) out.k = e.op1('MatMul', [T(ds), grouped(a.q4, a.q4, 3)]);
   }
   return out;
-};
+}
 
 const scaled = (e: Emitter, t: string, s: number): string => (s === 1 ? t : e.mul(t, e.scalar(s)));
 
-export const ATTENTION: Record<string, Vjp> = { Attention };
+// com.microsoft.Attention, the transformer optimizer's fused self-attention: [Q K V] = X·W + bias,
+// then multi-head attention. It returns no probabilities, so they are recomputed from the same
+// inputs: scores + mask_filter_value (−10000) where the key-padding mask (2-D [b, t], 1-D key
+// lengths [b], or 3-D [b, s, t]) or unidirectional (causal) masking blocks, + attention_bias.
+const MsAttention: Vjp = (c) => {
+  const e = c.e;
+  const fail = (why: string): never => {
+    throw new UnsupportedGradient('com.microsoft.Attention', why);
+  };
+  const [x, w, bias, mask, past, attentionBias, pastLength] = c.node.inputs as (string | undefined)[];
+  if (c.gy.slice(1).some((g) => g)) fail('a gradient through its present output');
+  if (past || pastLength) fail('a past key/value input');
+  if (c.node.ints.do_rotary) fail('do_rotary');
+  if (c.needs(1)) fail('a gradient of the weights');
+  const heads = c.node.ints.num_heads ?? fail('no num_heads');
+  const [qh, kh, vh] = c.node.intLists?.qkv_hidden_sizes ?? Array<number>(3).fill(e.dims(w!)[1]! / 3);
+  if (qh !== kh) fail('query and key hidden sizes that differ');
+  const scale = c.node.floats?.scale ?? 1 / Math.sqrt(qh! / heads);
+  const filter = e.scalar(c.node.floats?.mask_filter_value ?? -10000);
+
+  let qkv = e.op1('MatMul', [x!, w!]);
+  if (bias) qkv = e.add(qkv, bias);
+  const part = (from: number, to: number): string => e.op1('Slice', [qkv, e.ints([from]), e.ints([to]), e.ints([-1])]);
+  const heads4 = (t: string): string => e.transpose(e.op1('Reshape', [t, e.ints([0, 0, heads, -1])]), [0, 2, 1, 3]);
+  const q4 = heads4(part(0, qh!));
+  const k4 = heads4(part(qh!, qh! + kh!));
+  const v4 = heads4(part(qh! + kh!, qh! + kh! + vh!));
+  let scores = scaled(e, e.op1('MatMul', [q4, e.transposeLast2(k4, 4)]), scale);
+  const block = (blocked: string): void => {
+    scores = e.op1('Where', [blocked, filter, scores]);
+  };
+  const padding = (m: string): string => e.op1('Equal', [e.op1('Cast', [m], { to: 7 }), e.intScalar(0)]);
+  const keys = e.op1('Range', [e.intScalar(0), e.op1('Gather', [e.shape(k4), e.intScalar(2)]), e.intScalar(1)]); // [t]
+  if (mask) {
+    const m = e.dims(mask);
+    if (m.length === 2 && m[1] === 1 && e.dims(x!)[1] !== 1) {
+      // A dummy [b, 1] or [1, 1] mask: no masking.
+    } else if (m.length === 2) block(e.unsqueeze(padding(mask), [1, 2]));
+    else if (m.length === 3) block(e.unsqueeze(padding(mask), [1]));
+    else if (m.length === 1 && m[0] === e.dims(x!)[0]) {
+      const lengths = e.unsqueeze(e.op1('Cast', [mask], { to: 7 }), [1]); // [b, 1]
+      block(e.unsqueeze(e.op1('GreaterOrEqual', [e.unsqueeze(keys, [0]), lengths]), [1, 2]));
+    } else fail(`a mask_index of rank ${m.length} in this layout`);
+  }
+  if (c.node.ints.unidirectional) {
+    const queries = e.op1('Range', [e.intScalar(0), e.op1('Gather', [e.shape(q4), e.intScalar(2)]), e.intScalar(1)]);
+    block(e.op1('Greater', [e.unsqueeze(keys, [0]), e.unsqueeze(queries, [1])]));
+  }
+  if (attentionBias) scores = e.add(scores, attentionBias);
+  const p = e.op1('Softmax', [scores], { axis: 3 });
+
+  const g4 = heads4(g0(c));
+  const d = attentionBackward(e, { p, q4, k4, v4, g4, hkv: heads, scale }, { q: true, k: true, v: true });
+  const merge = (t: string): string => e.op1('Reshape', [e.transpose(t, [0, 2, 1, 3]), e.ints([0, 0, -1])]);
+  const dqkv = e.op1('Concat', [merge(d.q!), merge(d.k!), merge(d.v!)], { axis: -1 });
+  return [
+    c.needs(0) ? e.op1('MatMul', [dqkv, e.transposeLast2(w!, 2)]) : null,
+    null,
+    bias && c.needs(2) ? e.unbroadcast(dqkv, [...e.dims(x!).slice(0, -1), qh! + kh! + vh!], bias) : null,
+  ];
+};
+
+export const ATTENTION: Record<string, Vjp> = { Attention, 'com.microsoft.Attention': MsAttention };
