@@ -179,6 +179,26 @@ const CASES: OpCase[] = [
   msAttention('3-D mask, attention_bias, scale 0.3', [i64('mi', [1, 0, 1, 1, 1, 0, 1, 1, 1, 0, 1, 1, 1, 1, 1, 0, 0, 1], [2, 3, 3]), f('AB', [1, 2, 3, 3])], { scale: { float: 0.3 } }, true),
   one('com.microsoft Attention, qkv_hidden_sizes [8, 8, 4], X as the bias', 'Attention', ['A', 'W', 'X'], [20], [2, 3, 4], { inits: [f('A', [2, 3, 8]), f('W', [8, 20])] }, { num_heads: 2, qkv_hidden_sizes: [8, 8, 4] }, 'com.microsoft'),
 
+  // com.microsoft.MultiHeadAttention (separate 3-D query, key, value)
+  one('com.microsoft MultiHeadAttention, X as the query (cross-attention), bias', 'MultiHeadAttention', ['X', 'K', 'V', 'B'], [2, 3, 8], [2, 3, 6], { inits: [f('K', [2, 5, 8]), f('V', [2, 5, 6]), f('B', [22])] }, { num_heads: 2 }, 'com.microsoft'),
+  one('com.microsoft MultiHeadAttention, X as key and value, 2-D key-padding mask', 'MultiHeadAttention', ['Q', 'X', 'X', '', 'mask'], [2, 5, 8], [2, 3, 8], {
+    domains: MS,
+    inits: [f('Q', [2, 3, 8]), i64('mask64', [1, 1, 1, 0, 0, 1, 1, 1, 1, 0], [2, 5])],
+    nodes: [
+      { opType: 'Cast', inputs: ['mask64'], outputs: ['mask'], attrs: { to: 6 } },
+      { opType: 'MultiHeadAttention', inputs: ['Q', 'X', 'X', '', 'mask'], outputs: ['Y'], attrs: { num_heads: 2 }, domain: 'com.microsoft' },
+    ],
+  }),
+  one('com.microsoft MultiHeadAttention, self-attention X, X, X, unidirectional, attention_bias, X as the bias too', 'MultiHeadAttention', [], [24], [1, 3, 8], {
+    domains: MS,
+    nodes: [
+      { opType: 'Reshape', inputs: ['X', 'shape'], outputs: ['x3'] },
+      { opType: 'Slice', inputs: ['X', 'from', 'to'], outputs: ['bias'] },
+      { opType: 'MultiHeadAttention', inputs: ['x3', 'x3', 'x3', 'bias', '', 'AB'], outputs: ['Y'], attrs: { num_heads: 2, unidirectional: 1 }, domain: 'com.microsoft' },
+    ],
+    inits: [i64('shape', [1, 3, 8]), i64('from', [0]), i64('to', [24]), f('AB', [1, 2, 3, 3])],
+  }),
+
   // Normalizations
   one('RMSNormalization opset 23, last axis', 'RMSNormalization', ['X', 'S'], [2, 3, 4], [2, 3, 4], { opset: 23, inits: [f('S', [4])] }, { axis: -1, epsilon: { float: 1e-5 } }),
   one('RMSNormalization opset 23 over the last two axes, default ε', 'RMSNormalization', ['X', 'S'], [2, 3, 4], [2, 3, 4], { opset: 23, inits: [f('S', [3, 4])] }, { axis: 1 }),
@@ -248,11 +268,11 @@ describe('forms that stay unsupported are named', () => {
     await rejects(one("Einsum 'bii->bi'", 'Einsum', ['X'], [2, 3, 3], [2, 3], {}, { equation: 'bii->bi' }), /Einsum: equation 'bii->bi'/);
   });
   test('a com.microsoft op without a vector-Jacobian product is named with its domain', () => {
-    const c = one('com.microsoft MultiHeadAttention', 'MultiHeadAttention', ['X', 'K', 'V'], [2, 3, 4], [2, 3, 4], { inits: [f('K', [2, 5, 4]), f('V', [2, 5, 4])] }, { num_heads: 2 }, 'com.microsoft');
+    const c = one('com.microsoft GroupQueryAttention', 'GroupQueryAttention', ['X', 'K', 'V'], [2, 3, 4], [2, 3, 4], { inits: [f('K', [2, 5, 4]), f('V', [2, 5, 4])] }, { num_heads: 2, kv_num_heads: 2 }, 'com.microsoft');
     const facts = parseOnnx(modelBytes(c, 1), 'attention.onnx');
     assert.throws(
       () => plan({ graph: facts.graph, opset: c.opset, wrt: 'X', logits: 'logits', taps: [] }, 'attention.onnx'),
-      (e: unknown) => e instanceof GradientUnsupported && e.ops.includes('com.microsoft.MultiHeadAttention'),
+      (e: unknown) => e instanceof GradientUnsupported && e.ops.includes('com.microsoft.GroupQueryAttention'),
     );
   });
   test('com.microsoft Attention with a past input', async () => {

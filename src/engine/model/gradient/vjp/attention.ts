@@ -91,15 +91,66 @@ function attentionBackward(e: Emitter, a: AttentionTensors, want: { q: boolean; 
 
 const scaled = (e: Emitter, t: string, s: number): string => (s === 1 ? t : e.mul(t, e.scalar(s)));
 
+/** What the com.microsoft attention ops mask with, by input name (undefined: absent). */
+interface MsMasks {
+  mask?: string;
+  attentionBias?: string;
+  unidirectional: boolean;
+  filter: number;
+  /** Probe dims of the keys' batch and length (a dummy [b, 1] mask is told from a 2-D one by them). */
+  batch: number;
+  keyCount: number;
+}
+
+/**
+ * softmax(scale·Q·Kᵀ, masked) as the com.microsoft attention ops compute it (they return no
+ * probabilities): mask_filter_value (−10000) where the key-padding mask (2-D [b, t], 1-D key
+ * lengths [b], 3-D [b, s, t]; a dummy [b, 1] masks nothing) or unidirectional (causal) masking
+ * blocks, then + attention_bias.
+ */
+function msProbabilities(e: Emitter, fail: (why: string) => never, q4: string, k4: string, scale: number, m: MsMasks): string {
+  let scores = scaled(e, e.op1('MatMul', [q4, e.transposeLast2(k4, 4)]), scale);
+  const filter = e.scalar(m.filter);
+  const block = (blocked: string): void => {
+    scores = e.op1('Where', [blocked, filter, scores]);
+  };
+  const padding = (t: string): string => e.op1('Equal', [e.op1('Cast', [t], { to: 7 }), e.intScalar(0)]);
+  const length = (t: string, axis: number): string => e.op1('Gather', [e.shape(t), e.intScalar(axis)]);
+  const keys = e.op1('Range', [e.intScalar(0), length(k4, 2), e.intScalar(1)]); // [t]
+  if (m.mask) {
+    const dims = e.dims(m.mask);
+    if (dims.length === 2 && dims[1] === 1 && m.keyCount !== 1) {
+      // A dummy mask: no masking.
+    } else if (dims.length === 2) block(e.unsqueeze(padding(m.mask), [1, 2]));
+    else if (dims.length === 3) block(e.unsqueeze(padding(m.mask), [1]));
+    else if (dims.length === 1 && dims[0] === m.batch) {
+      const lengths = e.unsqueeze(e.op1('Cast', [m.mask], { to: 7 }), [1]); // [b, 1]
+      block(e.unsqueeze(e.op1('GreaterOrEqual', [e.unsqueeze(keys, [0]), lengths]), [1, 2]));
+    } else fail(`a mask of rank ${dims.length} in this layout`);
+  }
+  if (m.unidirectional) {
+    const queries = e.op1('Range', [e.intScalar(0), length(q4, 2), e.intScalar(1)]);
+    block(e.op1('Greater', [e.unsqueeze(keys, [0]), e.unsqueeze(queries, [1])]));
+  }
+  if (m.attentionBias) scores = e.add(scores, m.attentionBias);
+  return e.op1('Softmax', [scores], { axis: 3 });
+}
+
+const msFail =
+  (op: string) =>
+  (why: string): never => {
+    throw new UnsupportedGradient(`com.microsoft.${op}`, why);
+  };
+
+/** [b, s, H·d] ↔ [b, H, s, d]. */
+const splitHeads = (e: Emitter, t: string, heads: number): string => e.transpose(e.op1('Reshape', [t, e.ints([0, 0, heads, -1])]), [0, 2, 1, 3]);
+const mergeHeads = (e: Emitter, t: string): string => e.op1('Reshape', [e.transpose(t, [0, 2, 1, 3]), e.ints([0, 0, -1])]);
+
 // com.microsoft.Attention, the transformer optimizer's fused self-attention: [Q K V] = X·W + bias,
-// then multi-head attention. It returns no probabilities, so they are recomputed from the same
-// inputs: scores + mask_filter_value (−10000) where the key-padding mask (2-D [b, t], 1-D key
-// lengths [b], or 3-D [b, s, t]) or unidirectional (causal) masking blocks, + attention_bias.
+// then multi-head attention (no past).
 const MsAttention: Vjp = (c) => {
   const e = c.e;
-  const fail = (why: string): never => {
-    throw new UnsupportedGradient('com.microsoft.Attention', why);
-  };
+  const fail = msFail('Attention');
   const [x, w, bias, mask, past, attentionBias, pastLength] = c.node.inputs as (string | undefined)[];
   if (c.gy.slice(1).some((g) => g)) fail('a gradient through its present output');
   if (past || pastLength) fail('a past key/value input');
@@ -109,43 +160,18 @@ const MsAttention: Vjp = (c) => {
   const [qh, kh, vh] = c.node.intLists?.qkv_hidden_sizes ?? Array<number>(3).fill(e.dims(w!)[1]! / 3);
   if (qh !== kh) fail('query and key hidden sizes that differ');
   const scale = c.node.floats?.scale ?? 1 / Math.sqrt(qh! / heads);
-  const filter = e.scalar(c.node.floats?.mask_filter_value ?? -10000);
 
   let qkv = e.op1('MatMul', [x!, w!]);
   if (bias) qkv = e.add(qkv, bias);
-  const part = (from: number, to: number): string => e.op1('Slice', [qkv, e.ints([from]), e.ints([to]), e.ints([-1])]);
-  const heads4 = (t: string): string => e.transpose(e.op1('Reshape', [t, e.ints([0, 0, heads, -1])]), [0, 2, 1, 3]);
-  const q4 = heads4(part(0, qh!));
-  const k4 = heads4(part(qh!, qh! + kh!));
-  const v4 = heads4(part(qh! + kh!, qh! + kh! + vh!));
-  let scores = scaled(e, e.op1('MatMul', [q4, e.transposeLast2(k4, 4)]), scale);
-  const block = (blocked: string): void => {
-    scores = e.op1('Where', [blocked, filter, scores]);
-  };
-  const padding = (m: string): string => e.op1('Equal', [e.op1('Cast', [m], { to: 7 }), e.intScalar(0)]);
-  const keys = e.op1('Range', [e.intScalar(0), e.op1('Gather', [e.shape(k4), e.intScalar(2)]), e.intScalar(1)]); // [t]
-  if (mask) {
-    const m = e.dims(mask);
-    if (m.length === 2 && m[1] === 1 && e.dims(x!)[1] !== 1) {
-      // A dummy [b, 1] or [1, 1] mask: no masking.
-    } else if (m.length === 2) block(e.unsqueeze(padding(mask), [1, 2]));
-    else if (m.length === 3) block(e.unsqueeze(padding(mask), [1]));
-    else if (m.length === 1 && m[0] === e.dims(x!)[0]) {
-      const lengths = e.unsqueeze(e.op1('Cast', [mask], { to: 7 }), [1]); // [b, 1]
-      block(e.unsqueeze(e.op1('GreaterOrEqual', [e.unsqueeze(keys, [0]), lengths]), [1, 2]));
-    } else fail(`a mask_index of rank ${m.length} in this layout`);
-  }
-  if (c.node.ints.unidirectional) {
-    const queries = e.op1('Range', [e.intScalar(0), e.op1('Gather', [e.shape(q4), e.intScalar(2)]), e.intScalar(1)]);
-    block(e.op1('Greater', [e.unsqueeze(keys, [0]), e.unsqueeze(queries, [1])]));
-  }
-  if (attentionBias) scores = e.add(scores, attentionBias);
-  const p = e.op1('Softmax', [scores], { axis: 3 });
-
-  const g4 = heads4(g0(c));
-  const d = attentionBackward(e, { p, q4, k4, v4, g4, hkv: heads, scale }, { q: true, k: true, v: true });
-  const merge = (t: string): string => e.op1('Reshape', [e.transpose(t, [0, 2, 1, 3]), e.ints([0, 0, -1])]);
-  const dqkv = e.op1('Concat', [merge(d.q!), merge(d.k!), merge(d.v!)], { axis: -1 });
+  const part = (from: number, to: number): string => splitHeads(e, e.op1('Slice', [qkv, e.ints([from]), e.ints([to]), e.ints([-1])]), heads);
+  const q4 = part(0, qh!);
+  const k4 = part(qh!, qh! + kh!);
+  const v4 = part(qh! + kh!, qh! + kh! + vh!);
+  const [batch, keyCount] = e.dims(x!);
+  const masks = { mask, attentionBias, unidirectional: !!c.node.ints.unidirectional, filter: c.node.floats?.mask_filter_value ?? -10000, batch: batch!, keyCount: keyCount! };
+  const p = msProbabilities(e, fail, q4, k4, scale, masks);
+  const d = attentionBackward(e, { p, q4, k4, v4, g4: splitHeads(e, g0(c), heads), hkv: heads, scale }, { q: true, k: true, v: true });
+  const dqkv = e.op1('Concat', [mergeHeads(e, d.q!), mergeHeads(e, d.k!), mergeHeads(e, d.v!)], { axis: -1 });
   return [
     c.needs(0) ? e.op1('MatMul', [dqkv, e.transposeLast2(w!, 2)]) : null,
     null,
@@ -153,4 +179,32 @@ const MsAttention: Vjp = (c) => {
   ];
 };
 
-export const ATTENTION: Record<string, Vjp> = { Attention, 'com.microsoft.Attention': MsAttention };
+// com.microsoft.MultiHeadAttention with separate 3-D query [b, s, H·d], key [b, t, H·d] and value
+// [b, t, H·dv] (self- or cross-attention), an optional bias [Q K V], no past; packed or 4-D
+// key/value layouts are named as unsupported.
+const MultiHeadAttention: Vjp = (c) => {
+  const e = c.e;
+  const fail = msFail('MultiHeadAttention');
+  const [q, k, v, bias, mask, attentionBias, ...rest] = c.node.inputs as (string | undefined)[];
+  if (c.gy.slice(1).some((g) => g)) fail('a gradient through its present or QK outputs');
+  if (rest.some((t) => t)) fail('a past key/value input');
+  if (!k || !v || e.rank(q!) !== 3 || e.rank(k) !== 3 || e.rank(v) !== 3) fail('packed or 4-D query, key or value');
+  const heads = c.node.ints.num_heads ?? fail('no num_heads');
+  const [qh, kh, vh] = [e.dims(q!)[2]!, e.dims(k!)[2]!, e.dims(v!)[2]!];
+  const scale = c.node.floats?.scale ?? 1 / Math.sqrt(qh / heads);
+  const biased = (t: string, from: number, to: number): string => (bias ? e.add(t, e.op1('Slice', [bias, e.ints([from]), e.ints([to])])) : t);
+  const q4 = splitHeads(e, biased(q!, 0, qh), heads);
+  const k4 = splitHeads(e, biased(k!, qh, qh + kh), heads);
+  const v4 = splitHeads(e, biased(v!, qh + kh, qh + kh + vh), heads);
+  const [batch, keyCount] = e.dims(k!);
+  const masks = { mask, attentionBias, unidirectional: !!c.node.ints.unidirectional, filter: c.node.floats?.mask_filter_value ?? -10000, batch: batch!, keyCount: keyCount! };
+  const p = msProbabilities(e, fail, q4, k4, scale, masks);
+  const want = { q: c.needs(0) || c.needs(3), k: c.needs(1) || c.needs(3), v: c.needs(2) || c.needs(3) };
+  const d = attentionBackward(e, { p, q4, k4, v4, g4: splitHeads(e, g0(c), heads), hkv: heads, scale }, want);
+  const [dq, dk, dv] = [d.q, d.k, d.v].map((t) => t && mergeHeads(e, t));
+  let dbias: string | null = null;
+  if (bias && c.needs(3)) dbias = e.op1('Concat', [dq!, dk!, dv!].map((t) => e.reduceSum(t, [0, 1], false)), { axis: 0 });
+  return [c.needs(0) ? dq! : null, c.needs(1) ? dk! : null, c.needs(2) ? dv! : null, dbias];
+};
+
+export const ATTENTION: Record<string, Vjp> = { Attention, 'com.microsoft.Attention': MsAttention, 'com.microsoft.MultiHeadAttention': MultiHeadAttention };

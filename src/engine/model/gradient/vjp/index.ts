@@ -50,6 +50,7 @@ export const DIFFERENTIABLE_INPUTS: Record<string, number[]> = {
   Trilu: [0],
   RotaryEmbedding: [0],
   Attention: [0, 1, 2],
+  MultiHeadAttention: [0, 1, 2, 3],
   CastLike: [0],
   CumSum: [0],
   Dropout: [0],
