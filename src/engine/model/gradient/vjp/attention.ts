@@ -1,19 +1,23 @@
-// Vector-Jacobian product of the ONNX Attention op (opset 23, what the dynamo exporter writes for
-// scaled_dot_product_attention): Y = softmax(scale·Q·Kᵀ + mask) · V, with causal masking, past
-// keys/values, grouped-query heads, 3-D or 4-D inputs.
-//
-// The probabilities P come from a second Attention node with the same inputs that also returns
-// them (qk_matmul_output_mode 3: after the softmax), so masks of every kind are already applied.
+// Vector-Jacobian products of the fused attention ops: ONNX Attention (opset 23, what the dynamo
+// exporter writes for scaled_dot_product_attention) and onnxruntime's com.microsoft Attention and
+// MultiHeadAttention. All share one backward, given the probabilities P:
+//   Y = P·V, P = softmax(scale·Q·Kᵀ + mask):
+//   dV = Pᵀ·dY,  dP = dY·Vᵀ,  dS = P ⊙ (dP − Σ_keys dP ⊙ P),  dQ = scale·dS·K,  dK = scale·dSᵀ·Q
 // Grouped-query heads (query head h reads key/value head ⌊h / G⌋) are handled by folding each
 // group's G query heads into rows: [b, Hq, s, ·] viewed as [b, Hkv, G·s, ·], where the products
 // with K and V are plain MatMuls and the sums over a group come out of them.
-//   dV = Pᵀ·dY,  dP = dY·Vᵀ,  dS = P ⊙ (dP − Σ_keys dP ⊙ P),  dQ = scale·dS·K,  dK = scale·dSᵀ·Q
+//
+// For ONNX Attention, P comes from a second Attention node with the same inputs that also returns
+// it (qk_matmul_output_mode 3: after the softmax), so masks of every kind are already applied. The
+// com.microsoft ops return no probabilities: they are recomputed (msProbabilities).
 
 import type { Emitter } from '../emitter';
 import { g0, UnsupportedGradient, Vjp } from './types';
 
 const INT64_MAX = 2 ** 62; // a Slice end past any sequence length
 
+// ONNX Attention: causal masking, boolean or additive masks, past keys/values, grouped-query heads,
+// 3-D or 4-D inputs; softcap and nonpad_kv_seqlen are named as unsupported.
 const Attention: Vjp = (c) => {
   const e = c.e;
   const fail = (why: string): never => {

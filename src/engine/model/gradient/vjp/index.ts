@@ -28,7 +28,11 @@ export const VJPS: Record<string, Vjp> = {
   ...ATTENTION,
 };
 
-/** Inputs that carry a gradient, by op; the others are indices, shapes, axes or conditions. Absent: all. */
+/**
+ * Inputs that carry a gradient, by op type in any domain (the com.microsoft RotaryEmbedding and
+ * Attention take theirs at the same places); the others are indices, shapes, axes, masks or
+ * conditions. Absent: all.
+ */
 export const DIFFERENTIABLE_INPUTS: Record<string, number[]> = {
   Reshape: [0],
   Expand: [0],
