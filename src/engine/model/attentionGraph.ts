@@ -1,5 +1,6 @@
 // Finds the attention probabilities in an ONNX graph: the Softmax over the key axis whose result,
-// possibly through Cast, Dropout, Where or Identity, multiplies the values in a MatMul. One per
+// possibly through Cast, Dropout, Where or Identity, multiplies the values in a MatMul (or an
+// Einsum such as 'bhij,bhjd->bhid' that contracts its key axis with the values). One per
 // layer, in graph (topological) order. Fused attention operators have no probabilities to read.
 
 import * as path from 'node:path';
@@ -28,6 +29,15 @@ function fusedMessage(file: string, op: string): string {
   );
 }
 
+/** An Einsum whose first operand is 4-D with its last index (the keys) summed against the second: 'bhij,bhjd->bhid'. */
+function contractsKeys(n: OnnxNode): boolean {
+  if (n.opType !== 'Einsum') return false;
+  const m = /^([A-Za-z]{4}),([A-Za-z]+)->([A-Za-z]*)$/.exec((n.strings?.equation ?? '').replace(/\s+/g, ''));
+  if (!m) return false;
+  const key = m[1]![3]!;
+  return m[2]!.includes(key) && !m[3]!.includes(key);
+}
+
 export function findAttention(graph: OnnxGraph, opset: number | null, file: string): AttentionTap[] {
   const fused = graph.nodes.find((n) => FUSED.has(n.opType) && (n.domain === '' || n.domain === 'ai.onnx' || n.domain === 'com.microsoft'));
   if (fused) throw new LoupeError('UNSUPPORTED', fusedMessage(file, `${fused.domain ? `${fused.domain}.` : ''}${fused.opType}`), { file });
@@ -45,7 +55,7 @@ export function findAttention(graph: OnnxGraph, opset: number | null, file: stri
     let found = false;
     for (let step = 0; step < 4 && !found; step++) {
       const next = consumers.get(tensor) ?? [];
-      if (next.some((c) => c.opType === 'MatMul' && c.inputs[0] === tensor)) {
+      if (next.some((c) => (c.opType === 'MatMul' || contractsKeys(c)) && c.inputs[0] === tensor)) {
         found = true;
         break;
       }

@@ -160,15 +160,15 @@ export function log(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-/** A copy of a fixture folder whose model has every Erf replaced by Elu (same name length: the bytes stay framed). */
+/** A copy of a fixture folder whose model has every Erf replaced by Tan, an op Loupe does not differentiate (same name length: the bytes stay framed). */
 export function withUnsupportedOp(): string {
   const src = path.join(TEST_FIXTURES, 'models', 'bert-token-type');
-  const dir = path.join(tempDir('unsupported-op'), 'bert-elu');
+  const dir = path.join(tempDir('unsupported-op'), 'bert-tan');
   fs.mkdirSync(dir, { recursive: true });
   for (const f of fs.readdirSync(src)) fs.copyFileSync(path.join(src, f), path.join(dir, f));
   const bytes = fs.readFileSync(path.join(dir, 'model.onnx'));
   const from = Buffer.from([0x22, 0x03, ...Buffer.from('Erf')]); // NodeProto.op_type = "Erf"
-  const to = Buffer.from([0x22, 0x03, ...Buffer.from('Elu')]);
+  const to = Buffer.from([0x22, 0x03, ...Buffer.from('Tan')]);
   let count = 0;
   for (let at = bytes.indexOf(from); at >= 0; at = bytes.indexOf(from, at + 1)) {
     to.copy(bytes, at);

@@ -3,6 +3,7 @@
 //   Y = op(X, …)    logits = ReduceSum(Reshape(Y ⊙ R, [1, −1]), axis 1, keepdims) : [1, 1]
 // R is a random weight, so every element of Y's gradient is checked (not only their sum).
 
+import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -34,6 +35,8 @@ export interface Init {
 export interface OpCase {
   name: string;
   opset: number;
+  /** Opsets of further domains the nodes use (com.microsoft: 1). */
+  domains?: Record<string, number>;
   /** Shape of X and how its values are drawn (default uniform in [−1, 1]). */
   x: number[];
   positive?: boolean;
@@ -68,8 +71,11 @@ export function modelBytes(c: OpCase, seed: number): Buffer {
     inputs: [{ name: 'X', elemType: FLOAT }],
     outputs: [{ name: 'logits', elemType: FLOAT }],
   });
+  // ModelProto: ir_version 1, opset_import 8 (OperatorSetIdProto: domain 1, version 2), graph 7.
   const opset = lenField(8, Buffer.concat([varint(2 * 8 + 0), varint(c.opset)]));
-  return Buffer.concat([varint(1 * 8 + 0), varint(8), opset, graph]);
+  const domains = Object.entries(c.domains ?? {}).map(([d, v]) => lenField(8, Buffer.concat([lenField(1, Buffer.from(d, 'utf8')), varint(2 * 8 + 0), varint(v)])));
+  const ir = c.opset >= 21 ? 10 : 8;
+  return Buffer.concat([varint(1 * 8 + 0), varint(ir), opset, ...domains, graph]);
 }
 
 async function runOnce(file: string, feeds: Record<string, ort.Tensor>, fetch: string[]): Promise<ort.InferenceSession.OnnxValueMapType> {
@@ -145,4 +151,20 @@ export async function gradCheck(c: OpCase, dir: string, seed = 1, h = 1e-2): Pro
   const forward = await f(x);
   await plain.release();
   return { exact: out[gradOutput('X')]!.data as Float32Array, numeric, value: (out[TARGET_VALUE]!.data as Float32Array)[0]!, forward };
+}
+
+/** Asserts that the gradient graph's f equals the plain forward and ∂f/∂X equals finite differences (relative L2 < 2e-3). */
+export async function assertGradientMatches(c: OpCase, dir: string): Promise<void> {
+  const r = await gradCheck(c, dir);
+  assert.ok(Math.abs(r.value - r.forward) <= 1e-5 * Math.max(1, Math.abs(r.forward)), `f ${r.value} vs forward ${r.forward}`);
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < r.exact.length; i++) {
+    num += (r.exact[i]! - r.numeric[i]!) ** 2;
+    den += r.numeric[i]! ** 2;
+  }
+  const rel = Math.sqrt(num / Math.max(den, 1e-30));
+  assert.equal(r.exact.length, r.numeric.length);
+  assert.ok(den > 0, 'the gradient is not identically zero');
+  assert.ok(rel < 2e-3, `relative L2 ${rel.toExponential(2)}: exact [${Array.from(r.exact.slice(0, 6)).map((v) => v.toFixed(4))}] vs numeric [${Array.from(r.numeric.slice(0, 6)).map((v) => v.toFixed(4))}]`);
 }

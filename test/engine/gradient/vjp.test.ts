@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import { tempDir } from '../../helpers';
 import { GradientUnsupported, plan } from '../../../src/engine/model/gradient/build';
 import { parseOnnx } from '../../../src/engine/model/onnxFile';
-import { gradCheck, modelBytes, OpCase } from './tinyModel';
+import { assertGradientMatches, modelBytes, OpCase } from './tinyModel';
 
 const dir = tempDir('vjp');
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -160,20 +160,7 @@ const CASES: OpCase[] = [
 
 describe('vector-Jacobian products equal central finite differences', () => {
   for (const c of CASES) {
-    test(c.name, async () => {
-      const r = await gradCheck(c, dir);
-      assert.ok(Math.abs(r.value - r.forward) <= 1e-5 * Math.max(1, Math.abs(r.forward)), `f ${r.value} vs forward ${r.forward}`);
-      let num = 0;
-      let den = 0;
-      for (let i = 0; i < r.exact.length; i++) {
-        num += (r.exact[i]! - r.numeric[i]!) ** 2;
-        den += r.numeric[i]! ** 2;
-      }
-      const rel = Math.sqrt(num / Math.max(den, 1e-30));
-      assert.equal(r.exact.length, r.numeric.length);
-      assert.ok(den > 0, 'the gradient is not identically zero');
-      assert.ok(rel < 2e-3, `relative L2 ${rel.toExponential(2)}: exact [${Array.from(r.exact.slice(0, 6)).map((v) => v.toFixed(4))}] vs numeric [${Array.from(r.numeric.slice(0, 6)).map((v) => v.toFixed(4))}]`);
-    });
+    test(c.name, () => assertGradientMatches(c, dir));
   }
 });
 
@@ -183,7 +170,7 @@ describe('ops that cannot be differentiated exactly are named when planned', () 
     return plan({ graph: facts.graph, opset: c.opset, wrt: 'X', logits: 'logits', taps: [] }, `${c.name}.onnx`);
   };
   test('an op with no vector-Jacobian product', () => {
-    assert.throws(() => planOf({ ...un('Elu'), name: 'Elu' }), (e: unknown) => e instanceof GradientUnsupported && e.ops.includes('Elu'));
+    assert.throws(() => planOf({ ...un('Tan'), name: 'Tan' }), (e: unknown) => e instanceof GradientUnsupported && e.ops.includes('Tan'));
   });
   test('before opset 16, a gather whose indices may repeat', () => {
     const c: OpCase = { name: 'GatherElements opset 14', opset: 14, x: [2, 3], y: [2, 2], nodes: [{ opType: 'GatherElements', inputs: ['X', 'ix'], outputs: ['Y'], attrs: { axis: 1 } }], inits: [i64('ix', [0, 2, 1, 1], [2, 2])] };
@@ -192,12 +179,12 @@ describe('ops that cannot be differentiated exactly are named when planned', () 
   });
   test('an op on a branch that does not reach the target is no obstacle', () => {
     const c: OpCase = {
-      name: 'Elu off the path',
+      name: 'Tan off the path',
       opset: 17,
       x: [2, 3],
       y: [2, 3],
       nodes: [
-        { opType: 'Elu', inputs: ['X'], outputs: ['unused'] },
+        { opType: 'Tan', inputs: ['X'], outputs: ['unused'] },
         { opType: 'Tanh', inputs: ['X'], outputs: ['Y'] },
       ],
     };

@@ -52,6 +52,13 @@ export class Emitter {
     return this.op(opType, inputs, attrs)[0]!;
   }
 
+  /** A one-output node of a non-default domain that the model already imports (a forward node's own). */
+  opOf(domain: string, opType: string, inputs: string[], attrs?: Record<string, AttrValue>): string {
+    const out = this.fresh(opType);
+    this.nodes.push({ opType, inputs, outputs: [out], name: this.fresh(`n_${opType}`), attrs, domain: domain || undefined });
+    return out;
+  }
+
   /** The probe dims of a forward tensor (or of a backward tensor recorded with `note`). */
   dims(name: string): number[] {
     return this.known.get(name) ?? this.facts.dims(name);

@@ -48,7 +48,7 @@ export function planGradient(graph: OnnxGraph, wrt: string, target: string, opse
     if (ins.length === 0) continue;
     nodes.push(n);
     const key = opKey(n.opType, n.domain);
-    if (!VJPS[key] || n.domain || n.hasSubgraph) unsupported.add(key);
+    if (!VJPS[key] || n.hasSubgraph) unsupported.add(key);
     // Before opset 16 the gradient of a gather cannot add repeated indices: only a constant Gather index passes.
     else if (opset < 16 && GATHERS.has(n.opType) && !(n.opType === 'Gather' && fixed.has(n.inputs[1] ?? ''))) unsupported.add(`${key} (opset ${opset}, indices computed at run time)`);
     for (const i of ins) needed.add(n.inputs[i]!);

@@ -1,12 +1,13 @@
 // Vector-Jacobian products of elementwise ops. Binary ops broadcast, so each input's gradient is
 // summed back to that input's shape (Emitter.unbroadcast).
 
+import type { Emitter } from '../emitter';
 import { g0, UnsupportedGradient, Vjp, VjpContext } from './types';
 
-const FLOAT = 1;
+export const FLOAT = 1;
 
 /** For y = f(x): dx = g ⊙ f'(…), given the local derivative as nodes. */
-function unary(local: (c: VjpContext, x: string, y: string) => string): Vjp {
+export function unary(local: (c: VjpContext, x: string, y: string) => string): Vjp {
   return (c) => [c.e.mul(g0(c), local(c, c.node.inputs[0]!, c.node.outputs[0]!))];
 }
 
@@ -46,6 +47,8 @@ export const ELEMENTWISE: Record<string, Vjp> = {
     if (c.node.ints.to !== FLOAT) throw new UnsupportedGradient('Cast', `a cast to ONNX type ${c.node.ints.to} on the gradient path`);
     return [g0(c)];
   },
+  // CastLike(x, like): the gradient is cast back to x's type (a float x: the identity).
+  CastLike: (c) => [c.e.op1('CastLike', [g0(c), c.node.inputs[0]!])],
   Pow: (c) => {
     if (c.needs(1)) throw new UnsupportedGradient('Pow', 'an exponent that depends on the input');
     const [x, p] = c.node.inputs as [string, string];
@@ -74,23 +77,7 @@ export const ELEMENTWISE: Record<string, Vjp> = {
   Abs: unary((c, x) => c.e.op1('Sign', [x])),
   Sin: unary((c, x) => c.e.op1('Cos', [x])),
   Cos: unary((c, x) => c.e.neg(c.e.op1('Sin', [x]))),
-  Gelu: unary((c, x) => {
-    const e = c.e;
-    if ((c.node.strings?.approximate ?? 'none') === 'tanh') {
-      // y = ½x(1 + tanh u), u = √(2/π)(x + 0.044715x³)
-      const x2 = e.mul(x, x);
-      const u = e.mul(e.scalar(SQRT_2_OVER_PI), e.add(x, e.mul(e.scalar(0.044715), e.mul(x2, x))));
-      const t = e.op1('Tanh', [u]);
-      const du = e.mul(e.scalar(SQRT_2_OVER_PI), e.add(e.scalar(1), e.mul(e.scalar(3 * 0.044715), x2)));
-      const half = e.scalar(0.5);
-      return e.add(e.mul(half, e.add(e.scalar(1), t)), e.mul(e.mul(half, x), e.mul(e.sub(e.scalar(1), e.mul(t, t)), du)));
-    }
-    // y = x Φ(x): dy/dx = Φ(x) + x φ(x) = ½ + ½ erf(u) + x exp(ln(1/√(2π)) − u²), u = x/√2
-    // (eight full-size nodes: the constants are folded where they cost no node).
-    const u = e.mul(x, e.scalar(INV_SQRT_2));
-    const xpdf = e.mul(x, e.op1('Exp', [e.sub(e.scalar(LN_INV_SQRT_2PI), e.mul(u, u))]));
-    return e.op1('Sum', [e.scalar(0.5), e.mul(e.op1('Erf', [u]), e.scalar(0.5)), xpdf]);
-  }),
+  Gelu: unary((c, x) => ((c.node.strings?.approximate ?? 'none') === 'tanh' ? geluTanhSlope(c.e, x) : geluErfSlope(c.e, x))),
   Where: (c) => {
     const [cond, a, b] = c.node.inputs as [string, string, string];
     const e = c.e;
@@ -106,6 +93,9 @@ export const ELEMENTWISE: Record<string, Vjp> = {
   // Max/Min: the gradient goes to the inputs equal to the result (to each of them on a tie).
   Max: extremum,
   Min: extremum,
+  // Variadic Sum and Mean (broadcasting): each input receives the gradient (divided by n for the mean).
+  Sum: variadic(false),
+  Mean: variadic(true),
   // Clip (opset 11+: min and max as optional inputs): the gradient passes where x is inside the bounds.
   Clip: (c) => {
     const e = c.e;
@@ -120,6 +110,34 @@ export const ELEMENTWISE: Record<string, Vjp> = {
     return [inside ? e.op1('Where', [inside, g0(c), e.scalar(0)]) : g0(c)];
   },
 };
+
+/** d/dx of the tanh-approximated GELU ½x(1 + tanh u), u = √(2/π)(x + 0.044715x³). */
+export function geluTanhSlope(e: Emitter, x: string): string {
+  const x2 = e.mul(x, x);
+  const u = e.mul(e.scalar(SQRT_2_OVER_PI), e.add(x, e.mul(e.scalar(0.044715), e.mul(x2, x))));
+  const t = e.op1('Tanh', [u]);
+  const du = e.mul(e.scalar(SQRT_2_OVER_PI), e.add(e.scalar(1), e.mul(e.scalar(3 * 0.044715), x2)));
+  const half = e.scalar(0.5);
+  return e.add(e.mul(half, e.add(e.scalar(1), t)), e.mul(e.mul(half, x), e.mul(e.sub(e.scalar(1), e.mul(t, t)), du)));
+}
+
+/** d/dx of the exact GELU x Φ(x): Φ(x) + x φ(x). */
+export function geluErfSlope(e: Emitter, x: string): string {
+  // Φ(x) + x φ(x) = ½ + ½ erf(u) + x exp(ln(1/√(2π)) − u²), u = x/√2: eight full-size nodes, the
+  // constants folded where they cost no node.
+  const u = e.mul(x, e.scalar(INV_SQRT_2));
+  const xpdf = e.mul(x, e.op1('Exp', [e.sub(e.scalar(LN_INV_SQRT_2PI), e.mul(u, u))]));
+  return e.op1('Sum', [e.scalar(0.5), e.mul(e.op1('Erf', [u]), e.scalar(0.5)), xpdf]);
+}
+
+function variadic(mean: boolean): Vjp {
+  return (c) => {
+    const e = c.e;
+    const y = c.node.outputs[0]!;
+    const g = mean ? e.div(g0(c), e.scalar(c.node.inputs.length)) : g0(c);
+    return c.node.inputs.map((x, i) => (c.needs(i) ? e.unbroadcast(g, e.dims(y), x) : null));
+  };
+}
 
 function extremum(c: VjpContext): (string | null)[] {
   const e = c.e;

@@ -1,4 +1,5 @@
-// Vector-Jacobian products of MatMul and Gemm.
+// Vector-Jacobian products of MatMul, Gemm and com.microsoft.FusedMatMul (onnxruntime's MatMul
+// with transposes and a scale folded in).
 
 import { g0, UnsupportedGradient, Vjp } from './types';
 
@@ -45,4 +46,35 @@ const Gemm: Vjp = (c) => {
   return [da, db, dc];
 };
 
-export const MATMUL: Record<string, Vjp> = { MatMul, Gemm };
+// Y = α·op(A)·op(B), op = swap of the last two axes when transA / transB, batch axes broadcasting.
+const FusedMatMul: Vjp = (c) => {
+  if (c.node.ints.transBatchA || c.node.ints.transBatchB) throw new UnsupportedGradient('com.microsoft.FusedMatMul', 'transBatchA / transBatchB');
+  const [a, b] = c.node.inputs as [string, string];
+  const e = c.e;
+  const ra = e.rank(a);
+  const rb = e.rank(b);
+  if (ra < 2 || rb < 2) throw new UnsupportedGradient('com.microsoft.FusedMatMul', 'a one-dimensional operand');
+  const alpha = c.node.floats?.alpha ?? 1;
+  const g = alpha === 1 ? g0(c) : e.mul(g0(c), e.scalar(alpha));
+  const transA = (c.node.ints.transA ?? 0) === 1;
+  const transB = (c.node.ints.transB ?? 0) === 1;
+  const opA = transA ? e.transposeLast2(a, ra) : a;
+  const opB = transB ? e.transposeLast2(b, rb) : b;
+  const batch = e.dims(c.node.outputs[0]!).slice(0, -2);
+  const aDims = e.dims(a);
+  const bDims = e.dims(b);
+  // d op(A) = g·op(B)ᵀ, d op(B) = op(A)ᵀ·g; transposed back where op transposed, then unbroadcast.
+  let da: string | null = null;
+  let db: string | null = null;
+  if (c.needs(0)) {
+    const dOpA = e.op1('MatMul', [g, e.transposeLast2(opB, rb)]);
+    da = e.unbroadcast(transA ? e.transposeLast2(dOpA, batch.length + 2) : dOpA, [...batch, ...aDims.slice(-2)], a);
+  }
+  if (c.needs(1)) {
+    const dOpB = e.op1('MatMul', [e.transposeLast2(opA, ra), g]);
+    db = e.unbroadcast(transB ? e.transposeLast2(dOpB, batch.length + 2) : dOpB, [...batch, ...bDims.slice(-2)], b);
+  }
+  return [da, db];
+};
+
+export const MATMUL: Record<string, Vjp> = { MatMul, Gemm, 'com.microsoft.FusedMatMul': FusedMatMul };

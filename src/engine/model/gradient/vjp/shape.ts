@@ -44,7 +44,7 @@ const Split: Vjp = (c) => {
 const Expand: Vjp = (c) => [c.e.unbroadcast(g0(c), c.e.dims(c.node.outputs[0]!), c.node.inputs[0]!)];
 
 /** dx for y = op(x, …) where op only selects elements of x: scatter g back through the flat indices. */
-function selection(c: VjpContext, select: (indexOfX: string) => string, mayRepeat: boolean): string {
+export function selection(c: VjpContext, select: (indexOfX: string) => string, mayRepeat: boolean): string {
   const e = c.e;
   const x = c.node.inputs[0]!;
   const size = e.op1('Size', [x]);
