@@ -348,8 +348,11 @@ class AttentionView {
       this.showPending(c);
       return;
     }
+    // Keyboard focus on the box's Cancel moves to the map that replaces it.
+    const focusMap = !this.relevanceBox.hidden && this.relevanceBox.contains(document.activeElement);
     this.relevanceBox.hidden = true;
     this.heatmap.element.hidden = false;
+    if (focusMap) this.heatmap.element.querySelector('canvas')?.focus();
     const map = mapOf(r, c);
     const target = r.relevance?.target;
     const explained = target ? `${target.kind === 'class' ? 'class' : 'next token'} «${target.label}» (logit ${target.value.toFixed(3)})` : '';
@@ -400,6 +403,7 @@ class AttentionView {
         this.update();
       });
     const { state, message } = relevance;
+    const hadFocus = this.relevanceBox.contains(document.activeElement);
     if (state === 'busy') {
       this.relevanceBox.replaceChildren(progressRing(), el('p', 'muted', message), button('Cancel', () => host.postMessage({ type: 'cancelRelevance' })));
     } else {
@@ -407,6 +411,8 @@ class AttentionView {
       if (state === 'error') p.setAttribute('role', 'alert');
       this.relevanceBox.replaceChildren(p, again(state === 'error' ? 'Try again' : 'Compute relevance'));
     }
+    // Keyboard focus stays in the box when its button is replaced (Cancel → Compute relevance and back).
+    if (hadFocus) this.relevanceBox.querySelector<HTMLElement>('vscode-button')?.focus();
     this.prompt.shade(null, null, theme, ui.scale);
     this.querySummary.replaceChildren();
     this.overview.setSelected(c);

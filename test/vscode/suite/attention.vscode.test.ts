@@ -13,6 +13,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { AttentionRelevance, AttentionResult } from '../../../src/protocol/workerProtocol';
+import { modelWithUnsupportedOp } from '../../unsupportedOpModel';
 
 const EXTENSION_ID = 'loupe-dev.loupe';
 const VIEW_TYPE = 'loupe.attention';
@@ -438,6 +439,34 @@ suite('Attention view (loupe.showAttention)', function () {
     } finally {
       await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
       fs.rmSync(long.fsPath, { force: true });
+    }
+  });
+
+  test('a model Loupe cannot differentiate: its attention is drawn; picking Relevance says why, and the relevance modes go', async function () {
+    const fixtures = path.resolve(__dirname, '..', '..', '..', '..', 'test', 'fixtures');
+    if (!fs.existsSync(path.join(fixtures, 'models', 'bert-token-type', 'model.onnx'))) this.skip();
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'loupe-elu-'));
+    const config = vscode.workspace.getConfiguration('loupe');
+    try {
+      await config.update('defaultModel', modelWithUnsupportedOp(fixtures, tmp), vscode.ConfigurationTarget.Workspace);
+      const doc = await vscode.workspace.openTextDocument(prompt);
+      await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One });
+      const result = await vscode.commands.executeCommand<AttentionResult | undefined>(SHOW);
+      assert.ok(result, 'no attention for the model with an Elu');
+      assert.strictEqual(result.relevance, undefined);
+      const before = await viewState({ source: prompt.toString() });
+      assert.strictEqual(before.relevance, 'none');
+      const s = await viewState({ source: prompt.toString(), select: { mode: 'relevance' } });
+      assert.strictEqual(s.relevance, 'unavailable', s.message);
+      assert.strictEqual(s.relevanceRequests, before.relevanceRequests + 1);
+      // The view went back to a head map, and says why the relevance is not there.
+      assert.strictEqual(s.status, 'drawn', s.message);
+      assert.strictEqual(s.mode, 'head');
+      assert.ok(s.nonBlank > 0, 'the attention is no longer drawn');
+      assert.ok(s.notices.some((n) => /Relevance .* is not available/.test(n) && /Elu/.test(n)), `notices: ${JSON.stringify(s.notices)}`);
+    } finally {
+      await config.update('defaultModel', undefined, vscode.ConfigurationTarget.Workspace);
+      fs.rmSync(tmp, { recursive: true, force: true });
     }
   });
 
