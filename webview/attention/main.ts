@@ -526,7 +526,8 @@ async function answerProbe(id: number, select: ViewSelection | undefined, png: b
       .filter((n) => !n.hidden)
       .map((n) => n.textContent ?? ''),
   };
-  if (png && view) probe.png = await view.heatmap.png();
+  // No PNG of a map that is not drawn yet (a relevance mode waiting for its relevance).
+  if (png && view && !view.pending) probe.png = await view.heatmap.png();
   host.postMessage({ type: 'probeResult', id, probe });
 }
 
