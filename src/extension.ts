@@ -28,12 +28,15 @@ export interface LoupeApi {
   /** How long activate() took, and loading the bundle before it, in ms (the bench reads them). */
   activationMs(): number;
   bundleLoadMs(): number | null;
+  /** Where the engine caches rewritten models (attention outputs, gradient copies): the tests check what was written. */
+  cacheDir(): string;
 }
 
 export function activate(context: vscode.ExtensionContext): LoupeApi {
   const t0 = performance.now();
   // Rewritten models (attention outputs) are cached in the extension's global storage, never beside the user's files.
-  const client = new EngineClient(context.extensionPath, vscode.Uri.joinPath(context.globalStorageUri, 'models').fsPath);
+  const cacheDir = vscode.Uri.joinPath(context.globalStorageUri, 'models').fsPath;
+  const client = new EngineClient(context.extensionPath, cacheDir);
   engine = client;
   const models = new ModelSelection(context.workspaceState);
   const recent = new RecentRuns(context.workspaceState);
@@ -89,7 +92,7 @@ export function activate(context: vscode.ExtensionContext): LoupeApi {
   const activationMs = performance.now() - t0;
   const bundleLoadMs = bundleStart !== undefined ? moduleEvaluated - bundleStart : null;
   client.log.info(`Activated in ${activationMs.toFixed(1)} ms (bundle loaded in ${bundleLoadMs?.toFixed(1) ?? '?'} ms, ${(t0 - moduleEvaluated).toFixed(1)} ms before activate() was called).`);
-  return { engineStarted: () => client.started, activationMs: () => activationMs, bundleLoadMs: () => bundleLoadMs };
+  return { engineStarted: () => client.started, activationMs: () => activationMs, bundleLoadMs: () => bundleLoadMs, cacheDir: () => cacheDir };
 }
 
 function refreshPanels(client: EngineClient): void {

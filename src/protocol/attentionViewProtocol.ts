@@ -4,7 +4,7 @@
 
 import { arr, bool, CheckError, int, literal, nullable, obj, optional, str, type Checked } from './check';
 import { bytes, charRange, exportFormat, type ExportFormatName, type SourceViewHostToView } from './sourceView';
-import { attentionResult, type AttentionResult } from './workerProtocol';
+import { attentionRelevance, attentionResult, type AttentionRelevance, type AttentionResult } from './workerProtocol';
 
 export const ATTENTION_VIEW_TYPE = 'loupe.attention';
 
@@ -14,12 +14,16 @@ export const ATTENTION_VIEW_TYPE = 'loupe.attention';
  * layers, or one layer's gradient-weighted map Ā ('layer-relevance').
  */
 export const ATTENTION_MODES = ['head', 'mean', 'rollout', 'relevance', 'layer-relevance'] as const;
-/** The modes that need result.relevance. */
+/** The modes that need result.relevance: it is computed (one forward-and-backward row) when one of them is first picked. */
 export const RELEVANCE_MODES: readonly AttentionMode[] = ['relevance', 'layer-relevance'];
 export type AttentionMode = (typeof ATTENTION_MODES)[number];
 const attentionMode = literal(...ATTENTION_MODES);
 
 export type { CharRange } from './sourceView';
+
+/** Where the view's attention-gradient relevance stands (it is computed only when a relevance mode is picked). */
+export const RELEVANCE_STATES = ['none', 'busy', 'error', 'cancelled', 'ready', 'unavailable'] as const;
+export type RelevanceState = (typeof RELEVANCE_STATES)[number];
 
 /** Where the shown text came from, and how it was computed: enough to recompute it after a reload. */
 export const viewOrigin = obj({
@@ -74,6 +78,8 @@ export const viewProbe = obj({
   thumbnails: int,
   /** Key tokens shaded in the prompt text (with a query picked). */
   shaded: int,
+  /** The relevance of the result shown: not asked for yet, being computed, failed or cancelled, or here (maybe unavailable). */
+  relevance: literal(...RELEVANCE_STATES),
   /** The notices the view shows (truncation, hidden special tokens, binning). */
   notices: arr(str),
   /** The heatmap canvas as a PNG, when asked for. */
@@ -81,8 +87,13 @@ export const viewProbe = obj({
 });
 export type ViewProbe = Checked<typeof viewProbe>;
 
+/** The relevance of the result of `generation`: being computed, failed or cancelled (with what to say), or computed. */
+export type RelevanceUpdate =
+  | { type: 'relevance'; generation: number; status: 'busy' | 'error' | 'cancelled'; message: string }
+  | { type: 'relevance'; generation: number; status: 'done'; relevance: AttentionRelevance };
+
 /** host → webview */
-export type HostToView = SourceViewHostToView<ViewOrigin, AttentionResult, ViewSelection>;
+export type HostToView = SourceViewHostToView<ViewOrigin, AttentionResult, ViewSelection> | RelevanceUpdate;
 
 /** webview → host */
 export type ViewToHost =
@@ -92,7 +103,11 @@ export type ViewToHost =
   | { type: 'exportPng'; png: Uint8Array; name: string }
   | { type: 'exportJson' }
   | { type: 'export'; format: ExportFormatName }
-  | { type: 'probeResult'; id: number; probe: ViewProbe };
+  | { type: 'probeResult'; id: number; probe: ViewProbe }
+  /** Compute the relevance of the result of `generation` (a relevance mode was picked); */
+  | { type: 'relevance'; generation: number }
+  /** stop computing it. */
+  | { type: 'cancelRelevance' };
 
 /** Checks that the sizes of an attention result fit together (so a view never reads past an array). */
 export function checkAttentionShape(r: AttentionResult, w = 'result'): AttentionResult {
@@ -111,20 +126,25 @@ export function checkAttentionShape(r: AttentionResult, w = 'result'): Attention
   if (r.attention.length !== r.layers.length * r.heads.length * m * m) throw new CheckError(`${w}.attention`, `layers × heads × ${m} × ${m} values`);
   if (r.headMean.length !== r.layers.length * m * m) throw new CheckError(`${w}.headMean`, `layers × ${m} × ${m} values`);
   if (r.rollout.length !== m * m) throw new CheckError(`${w}.rollout`, `${m} × ${m} values`);
-  const rel = r.relevance;
-  if (rel) {
-    const none = rel.unavailable !== null;
-    if (rel.matrix.length !== (none ? 0 : m * m)) throw new CheckError(`${w}.relevance.matrix`, none ? 'no values (unavailable)' : `${m} × ${m} values`);
-    if (rel.layerMaps.length !== (none ? 0 : r.numLayers * m * m)) throw new CheckError(`${w}.relevance.layerMaps`, none ? 'no values (unavailable)' : `numLayers × ${m} × ${m} values`);
-    rel.rows.forEach((i, k) => {
-      if (i < 0 || i >= n) throw new CheckError(`${w}.relevance.rows[${k}]`, `a token index below ${n}`);
-    });
-  }
+  if (r.relevance) checkRelevanceShape(r.relevance, r, `${w}.relevance`);
   return r;
 }
 
+/** Checks that a relevance fits the attention result it completes (the tokens shown, the layers). */
+export function checkRelevanceShape(rel: AttentionRelevance, r: AttentionResult, w = 'relevance'): AttentionRelevance {
+  const n = r.tokens.length;
+  const m = r.shown.length;
+  const none = rel.unavailable !== null;
+  if (rel.matrix.length !== (none ? 0 : m * m)) throw new CheckError(`${w}.matrix`, none ? 'no values (unavailable)' : `${m} × ${m} values`);
+  if (rel.layerMaps.length !== (none ? 0 : r.numLayers * m * m)) throw new CheckError(`${w}.layerMaps`, none ? 'no values (unavailable)' : `numLayers × ${m} × ${m} values`);
+  rel.rows.forEach((i, k) => {
+    if (i < 0 || i >= n) throw new CheckError(`${w}.rows[${k}]`, `a token index below ${n}`);
+  });
+  return rel;
+}
+
 export function checkHostToView(v: unknown): HostToView {
-  const { type } = obj({ type: literal('busy', 'error', 'result', 'probe') })(v, 'message');
+  const { type } = obj({ type: literal('busy', 'error', 'result', 'probe', 'relevance') })(v, 'message');
   const r = v as Record<string, unknown>;
   switch (type) {
     case 'busy':
@@ -137,6 +157,12 @@ export function checkHostToView(v: unknown): HostToView {
         generation: int(r.generation, 'generation'),
         result: checkAttentionShape(attentionResult(r.result, 'result')),
       };
+    case 'relevance': {
+      const generation = int(r.generation, 'generation');
+      const status = literal('busy', 'error', 'cancelled', 'done')(r.status, 'status');
+      if (status === 'done') return { type, generation, status, relevance: attentionRelevance(r.relevance, 'relevance') };
+      return { type, generation, status, message: str(r.message, 'message') };
+    }
     case 'probe': {
       const select = optional(viewSelection)(r.select, 'select');
       return select ? { type, id: int(r.id, 'id'), select, png: bool(r.png, 'png') } : { type, id: int(r.id, 'id'), png: bool(r.png, 'png') };
@@ -145,12 +171,15 @@ export function checkHostToView(v: unknown): HostToView {
 }
 
 export function checkViewToHost(v: unknown): ViewToHost {
-  const { type } = obj({ type: literal('ready', 'rerun', 'reveal', 'exportPng', 'exportJson', 'export', 'probeResult') })(v, 'message');
+  const { type } = obj({ type: literal('ready', 'rerun', 'reveal', 'exportPng', 'exportJson', 'export', 'probeResult', 'relevance', 'cancelRelevance') })(v, 'message');
   const r = v as Record<string, unknown>;
   switch (type) {
     case 'ready':
     case 'exportJson':
+    case 'cancelRelevance':
       return { type };
+    case 'relevance':
+      return { type, generation: int(r.generation, 'generation') };
     case 'rerun':
       return { type, hideSpecial: bool(r.hideSpecial, 'hideSpecial') };
     case 'export':

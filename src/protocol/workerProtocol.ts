@@ -203,6 +203,10 @@ export const attentionParams = obj({
 });
 export type AttentionParams = Checked<typeof attentionParams>;
 
+/** The attention view's relevance mode, computed when the user first picks it: the text and settings of the attention run it completes. */
+export const attentionRelevanceParams = obj({ model: modelRef, text: str, maxTokens: optional(int), hideSpecial: optional(bool) });
+export type AttentionRelevanceParams = Checked<typeof attentionRelevanceParams>;
+
 /**
  * Attention-gradient relevance (Chefer et al. 2021) of one target: R = I, R += Ā·R through the layers,
  * Ā = E_h[(∇A ⊙ A)⁺], over the shown tokens (special tokens dropped, not renormalized).
@@ -605,6 +609,8 @@ export const METHODS = {
   describe: { params: describeParams, result: modelInfo },
   predict: { params: predictParams, result: predictResult },
   attention: { params: attentionParams, result: attentionResult },
+  /** The attention-gradient relevance alone, over the tokens an attention run with the same params shows. */
+  attentionRelevance: { params: attentionRelevanceParams, result: attentionRelevance },
   /** How many forward passes an explanation will take, before running it. */
   plan: { params: explainParams, result: planResult },
   explain: { params: explainParams, result: explainResult },

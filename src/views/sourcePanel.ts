@@ -235,6 +235,14 @@ export abstract class SourcePanel<O extends SourceOrigin, R, S, P extends { png?
     if (this.ready) void this.panel.webview.postMessage(message);
   }
 
+  /**
+   * A view's own host → view message (not kept for a reload: the reloaded page gets the last result,
+   * which must carry what the message said).
+   */
+  protected postOwn(message: { type: string }): void {
+    if (!this.disposed && this.ready) void this.panel.webview.postMessage(message);
+  }
+
   /** Asks the webview what it drew (optionally changing what it shows first). */
   async probe(select: S | undefined, png: boolean, timeoutMs = 10_000): Promise<P> {
     const until = Date.now() + timeoutMs;

@@ -1,15 +1,20 @@
 // The attention view: a query × key heatmap of one head, the mean over a layer's heads, or rollout;
 // an overview of every layer × head; and the prompt, where picking a token shades what it attends
 // to. Colours come from the theme at run time and follow theme changes. The host sends the maps as
-// Float32Arrays; this page never asks for more than one result at a time.
+// Float32Arrays; this page never asks for more than one result at a time. The attention-gradient
+// relevance costs a backward pass (and, the first time, a gradient copy of the model): it is asked
+// for only when a relevance mode is picked, and kept for the result shown.
 
 import {
   ATTENTION_MODES,
   checkHostToView,
+  checkRelevanceShape,
   RELEVANCE_MODES,
   viewOrigin,
   type AttentionMode,
   type HostToView,
+  type RelevanceState,
+  type RelevanceUpdate,
   type ViewOrigin,
   type ViewProbe,
   type ViewSelection,
@@ -71,6 +76,8 @@ let ui: Ui = saved?.ui ?? { mode: 'head', layer: 0, head: 0, query: null, scale:
 let view: AttentionView | null = null;
 /** Tokens in the maps of the result shown. */
 let tokensShown = 0;
+/** Where the relevance of the result shown stands, and what to say while it is not drawn. */
+let relevance: { state: RelevanceState; message: string } = { state: 'none', message: '' };
 
 function save(): void {
   if (origin) host.setState({ origin, ui });
@@ -90,6 +97,8 @@ class AttentionView {
   private readonly binsNote = el('p', 'notice');
   private readonly modeNote = el('p', 'muted');
   private readonly querySummary = el('p', 'query-summary');
+  /** In place of the heatmap while a relevance mode waits for its relevance: progress and Cancel, or the error. */
+  private readonly relevanceBox = el('div', 'relevance-status');
   private readonly resize: ResizeObserver;
   private resizePending = false;
 
@@ -142,7 +151,8 @@ class AttentionView {
 
     // Controls.
     const controls = el('div', 'controls');
-    const relevance = this.hasRelevance()
+    // Offered until the engine says the graph cannot give it; computed when first picked.
+    const relevanceModes = !r.relevance?.unavailable
       ? [
           { value: 'relevance', label: 'Relevance (attention × gradient)' },
           { value: 'layer-relevance', label: 'Layer relevance (Ā)' },
@@ -154,7 +164,7 @@ class AttentionView {
         { value: 'head', label: 'Single head' },
         { value: 'mean', label: 'Mean over heads' },
         { value: 'rollout', label: 'Rollout (all layers)' },
-        ...relevance,
+        ...relevanceModes,
       ],
       ui.mode,
       (v) => this.select({ mode: v as AttentionMode }),
@@ -214,7 +224,8 @@ class AttentionView {
       onPickQuery: (t) => this.select({ query: t }),
       onPlan: (plan, m) => this.showPlan(plan, m),
     });
-    heatSection.append(this.heatmap.element);
+    this.relevanceBox.hidden = true;
+    heatSection.append(this.heatmap.element, this.relevanceBox);
 
     const textSection = el('section', 'text-section');
     textSection.setAttribute('aria-label', 'What a token attends to');
@@ -257,10 +268,35 @@ class AttentionView {
     return !!this.result.relevance && this.result.relevance.unavailable === null;
   }
 
-  /** Keeps the ui state within this result (layers, heads, shown tokens and relevance it has). */
+  /** Whether a relevance mode is picked but its relevance is not here (being computed, failed or cancelled). */
+  get pending(): boolean {
+    return RELEVANCE_MODES.includes(ui.mode) && !this.hasRelevance();
+  }
+
+  /** The relevance of this result arrived: draw it, or (unavailable) say why in a view without its modes. */
+  setRelevance(rel: NonNullable<AttentionResult['relevance']>): void {
+    try {
+      this.result.relevance = checkRelevanceShape(rel, this.result);
+    } catch (e) {
+      this.relevanceStatus({ type: 'relevance', generation, status: 'error', message: `Loupe received a relevance that does not fit the attention shown: ${(e as Error).message}` });
+      return;
+    }
+    relevance = { state: rel.unavailable === null ? 'ready' : 'unavailable', message: '' };
+    if (rel.unavailable !== null) {
+      // The view is rebuilt without the relevance modes, and with the reason in its notices.
+      announce(`Relevance (attention × gradient) is not available: ${rel.unavailable}`);
+      this.dispose();
+      view = new AttentionView(this.result, this.from);
+      return;
+    }
+    announce(`Relevance of «${rel.target?.label ?? ''}» computed.`);
+    this.update();
+  }
+
+  /** Keeps the ui state within this result (layers, heads, shown tokens and relevance it can have). */
   private normalize(): void {
     const r = this.result;
-    if (RELEVANCE_MODES.includes(ui.mode) && !this.hasRelevance()) ui.mode = 'head';
+    if (RELEVANCE_MODES.includes(ui.mode) && r.relevance?.unavailable) ui.mode = 'head';
     if (!r.layers.includes(ui.layer)) ui.layer = r.layers[0]!;
     if (!r.heads.includes(ui.head)) ui.head = r.heads[0]!;
     if (ui.query !== null && !r.shown.includes(ui.query)) ui.query = null;
@@ -285,6 +321,9 @@ class AttentionView {
 
   /** Applies a change of what is shown (from the controls, the overview, the text or the test hook). */
   select(s: ViewSelection): void {
+    // Picking a relevance mode again after a cancel or an error asks again.
+    const toRelevance = s.mode !== undefined && RELEVANCE_MODES.includes(s.mode) && !RELEVANCE_MODES.includes(ui.mode);
+    if (toRelevance && (relevance.state === 'cancelled' || relevance.state === 'error')) relevance = { state: 'none', message: '' };
     if (s.mode !== undefined) ui.mode = s.mode;
     if (s.layer !== undefined) ui.layer = s.layer;
     if (s.head !== undefined) {
@@ -305,6 +344,15 @@ class AttentionView {
     this.headControl.set(String(ui.head));
     this.layerControl.setDisabled(ui.mode === 'rollout' || ui.mode === 'relevance');
     this.headControl.setDisabled(ui.mode !== 'head');
+    if (this.pending) {
+      this.showPending(c);
+      return;
+    }
+    // Keyboard focus on the box's Cancel moves to the map that replaces it.
+    const focusMap = !this.relevanceBox.hidden && this.relevanceBox.contains(document.activeElement);
+    this.relevanceBox.hidden = true;
+    this.heatmap.element.hidden = false;
+    if (focusMap) this.heatmap.element.querySelector('canvas')?.focus();
     const map = mapOf(r, c);
     const target = r.relevance?.target;
     const explained = target ? `${target.kind === 'class' ? 'class' : 'next token'} «${target.label}» (logit ${target.value.toFixed(3)})` : '';
@@ -336,6 +384,46 @@ class AttentionView {
     this.overview.setSelected(c);
     this.shade(map, pos);
     save();
+  }
+
+  /** A relevance mode without its relevance: ask the host for it (once), and show where it stands. */
+  private showPending(c: MapChoice): void {
+    if (relevance.state === 'none') {
+      relevance = { state: 'busy', message: 'Computing the attention-gradient relevance…' };
+      host.postMessage({ type: 'relevance', generation });
+      announce('Computing the attention-gradient relevance. Cancel stops it.');
+    }
+    this.heatmap.element.hidden = true;
+    this.binsNote.hidden = true;
+    this.relevanceBox.hidden = false;
+    this.modeNote.textContent = `Relevance (Chefer et al., 2021) needs the gradient of the explained logit with respect to every layer's attention: one forward and backward pass of ${this.from.model}, computed now that the mode is picked.`;
+    const again = (label: string): HTMLElement =>
+      button(label, () => {
+        relevance = { state: 'none', message: '' };
+        this.update();
+      });
+    const { state, message } = relevance;
+    const hadFocus = this.relevanceBox.contains(document.activeElement);
+    if (state === 'busy') {
+      this.relevanceBox.replaceChildren(progressRing(), el('p', 'muted', message), button('Cancel', () => host.postMessage({ type: 'cancelRelevance' })));
+    } else {
+      const p = el('p', state === 'error' ? 'error' : 'muted', message);
+      if (state === 'error') p.setAttribute('role', 'alert');
+      this.relevanceBox.replaceChildren(p, again(state === 'error' ? 'Try again' : 'Compute relevance'));
+    }
+    // Keyboard focus stays in the box when its button is replaced (Cancel → Compute relevance and back).
+    if (hadFocus) this.relevanceBox.querySelector<HTMLElement>('vscode-button')?.focus();
+    this.prompt.shade(null, null, theme, ui.scale);
+    this.querySummary.replaceChildren();
+    this.overview.setSelected(c);
+    save();
+  }
+
+  /** Progress, an error or a cancel of the relevance being computed for this result. */
+  relevanceStatus(update: Extract<RelevanceUpdate, { message: string }>): void {
+    relevance = { state: update.status, message: update.message };
+    if (update.status !== 'busy') announce(update.message);
+    if (this.pending) this.update();
   }
 
   private shade(map: Float32Array, pos: number | null): void {
@@ -381,6 +469,10 @@ class AttentionView {
   }
 
   private exportPng(): void {
+    if (this.pending) {
+      announce('There is no relevance map to export yet.');
+      return;
+    }
     this.heatmap.png().then(
       (png) => host.postMessage({ type: 'exportPng', png, name: this.fileNamePart() }),
       (e: unknown) => announce(`The PNG could not be made: ${e instanceof Error ? e.message : String(e)}`),
@@ -408,7 +500,8 @@ function showError(message: string, canRerun: boolean): void {
 
 async function answerProbe(id: number, select: ViewSelection | undefined, png: boolean): Promise<void> {
   if (select && view) view.select(select);
-  const d = view?.heatmap.digest();
+  // While a relevance mode waits, the (hidden) canvas still holds the previous map: report nothing drawn.
+  const d = view && !view.pending ? view.heatmap.digest() : undefined;
   const plan = view?.heatmap.layout;
   const probe: ViewProbe = {
     status,
@@ -426,13 +519,15 @@ async function answerProbe(id: number, select: ViewSelection | undefined, png: b
     height: d?.height ?? 0,
     nonBlank: d?.nonBlank ?? 0,
     hash: d?.hash ?? '',
+    relevance: relevance.state,
     thumbnails: view?.overview.drawn ?? 0,
     shaded: view?.prompt.shaded ?? 0,
     notices: Array.from(app.querySelectorAll<HTMLElement>('.notice'))
       .filter((n) => !n.hidden)
       .map((n) => n.textContent ?? ''),
   };
-  if (png && view) probe.png = await view.heatmap.png();
+  // No PNG of a map that is not drawn yet (a relevance mode waiting for its relevance).
+  if (png && view && !view.pending) probe.png = await view.heatmap.png();
   host.postMessage({ type: 'probeResult', id, probe });
 }
 
@@ -457,9 +552,16 @@ function onMessage(message: HostToView): void {
       generation = message.generation;
       view?.dispose();
       tokensShown = message.result.shown.length;
+      relevance = { state: message.result.relevance ? (message.result.relevance.unavailable === null ? 'ready' : 'unavailable') : 'none', message: '' };
       view = new AttentionView(message.result, message.origin);
       status = 'drawn';
       statusMessage = '';
+      return;
+    case 'relevance':
+      // A late answer about an earlier result is dropped.
+      if (!view || message.generation !== generation) return;
+      if (message.status === 'done') view.setRelevance(message.relevance);
+      else view.relevanceStatus(message);
       return;
     case 'probe':
       answerProbe(message.id, message.select, message.png).catch((e: unknown) => announce(`Loupe: ${e instanceof Error ? e.message : String(e)}`));

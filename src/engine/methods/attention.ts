@@ -23,6 +23,13 @@ export interface AttentionOptions {
   threads: number;
 }
 
+/** The indices of the tokens the maps keep: all, or all but the special tokens. */
+export function shownTokens(tokens: readonly { special: boolean }[], hideSpecial: boolean): number[] {
+  const shown = tokens.map((t, i) => (hideSpecial && t.special ? -1 : i)).filter((i) => i >= 0);
+  if (shown.length === 0) throw new LoupeError('EMPTY_INPUT', 'Only special tokens are left when they are hidden.');
+  return shown;
+}
+
 function halfToFloat(h: number): number {
   const s = h & 0x8000 ? -1 : 1;
   const e = (h >> 10) & 0x1f;
@@ -92,8 +99,7 @@ export async function computeAttention(model: LoadedModel, params: AttentionPara
 
   const tokens = encoded!.tokens;
   const hideSpecial = params.hideSpecial ?? false;
-  const shown = tokens.map((t, i) => (hideSpecial && t.special ? -1 : i)).filter((i) => i >= 0);
-  if (shown.length === 0) throw new LoupeError('EMPTY_INPUT', 'Only special tokens are left when they are hidden.');
+  const shown = shownTokens(tokens, hideSpecial);
 
   const means = maps.map((m) => meanOverHeads(m.data, numHeads, n));
   const m = shown.length;

@@ -7,12 +7,14 @@ import { LoupeError } from '../../protocol/errors';
 import type { AttentionRelevance } from '../../protocol/workerProtocol';
 import type { Work } from '../inference/predict';
 import type { LoadedModel } from '../model/loadModel';
+import { shownTokens } from './attention';
 import { keepTokens } from './attentionMath';
 import { attentionRelevance, type RunEnv } from './attribution';
 
 const RELEVANCE_FAILURES: ReadonlySet<string> = new Set(['UNSUPPORTED', 'INFERENCE_FAILED', 'INTERNAL']);
 
-export async function relevanceForView(model: LoadedModel, text: string, maxTokens: number | null, shown: number[], env: RunEnv, work: Work): Promise<AttentionRelevance> {
+/** The relevance over the tokens the attention view shows: all, or all but the special tokens. */
+export async function relevanceForView(model: LoadedModel, text: string, maxTokens: number | null, hideSpecial: boolean, env: RunEnv, work: Work): Promise<AttentionRelevance> {
   let rel: Awaited<ReturnType<typeof attentionRelevance>>;
   try {
     rel = await attentionRelevance(model, text, maxTokens, env, work);
@@ -23,6 +25,7 @@ export async function relevanceForView(model: LoadedModel, text: string, maxToke
     return { unavailable, target: null, rows: [], matrix: new Float32Array(0), layerMaps: new Float32Array(0) };
   }
   const n = rel.size;
+  const shown = shownTokens(rel.tokens, hideSpecial);
   const m = shown.length;
   const layerMaps = new Float32Array(rel.layerMaps.length * m * m);
   rel.layerMaps.forEach((bar, l) => layerMaps.set(keepTokens(Float32Array.from(bar), 1, n, shown, false), l * m * m));

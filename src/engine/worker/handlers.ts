@@ -116,21 +116,34 @@ export const handlers: Handlers = {
 
   attention: async (params, state, token, progress) => {
     const threads = effectiveThreads(state.settings);
-    const model = await loadModel(params.model, threads);
-    if (model.info.task !== 'text-classifier' && model.info.task !== 'causal-lm') {
-      throw new LoupeError('BAD_REQUEST', `${model.info.path} is a ${model.info.task}: attention needs a text model.`, { file: model.info.onnxFile });
-    }
+    const model = await attentionModel(params.model, threads);
     const result = await computeAttention(model, params, { cacheDir: cacheDir(state.settings), threads }, { token, progress });
     const { maxTokens, layers, heads, hideSpecial, relevance } = params;
     if (relevance) {
       const env = { cacheDir: cacheDir(state.settings), threads, maxMemoryMB: state.settings.maxMemoryMB };
-      result.relevance = await relevanceForView(model, params.text, maxTokens ?? null, result.shown, env, { token, progress });
+      result.relevance = await relevanceForView(model, params.text, maxTokens ?? null, hideSpecial ?? false, env, { token, progress });
     }
     return { model: model.info, run: runInfo('attention', { maxTokens, layers, heads, hideSpecial: hideSpecial ?? false, relevance: relevance ?? false }, model.info.sha256, 1, threads, null), ...result };
   },
 
+  attentionRelevance: async (params, state, token, progress) => {
+    const threads = effectiveThreads(state.settings);
+    const model = await attentionModel(params.model, threads);
+    const env = { cacheDir: cacheDir(state.settings), threads, maxMemoryMB: state.settings.maxMemoryMB };
+    return relevanceForView(model, params.text, params.maxTokens ?? null, params.hideSpecial ?? false, env, { token, progress });
+  },
+
   ...importanceHandlers,
 };
+
+/** A text model, whose attention can be asked for. */
+async function attentionModel(ref: ParamsOf<'attention'>['model'], threads: number): Promise<LoadedModel> {
+  const model = await loadModel(ref, threads);
+  if (model.info.task !== 'text-classifier' && model.info.task !== 'causal-lm') {
+    throw new LoupeError('BAD_REQUEST', `${model.info.path} is a ${model.info.task}: attention needs a text model.`, { file: model.info.onnxFile });
+  }
+  return model;
+}
 
 /** One engine request per method: the shared settings of an `explain` call. */
 function attributionRequests(params: ExplainParams, settings: EngineSettings): AttributionRequest[] {

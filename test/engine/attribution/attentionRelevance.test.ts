@@ -4,7 +4,9 @@
 //  - structure: R = Π(I + Ā) with Ā ≥ 0, so R ≥ 0 and R − I ≥ 0 entrywise, every diagonal entry ≥ 1,
 //    and a causal model's R (and Ā) is lower-triangular; Ā non-negative, one per layer;
 //  - hidden special tokens cut rows/columns of the same R (no renormalization);
-//  - a graph that cannot be differentiated: the attention is still returned, the relevance says why (names the op).
+//  - a graph that cannot be differentiated: the attention is still returned, the relevance says why (names the op);
+//  - the relevance request alone (what the view sends when a relevance mode is picked) gives the same
+//    numbers as the attention request with relevance: true, with and without special tokens.
 
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
@@ -62,6 +64,22 @@ describe('attention relevance (attention view)', () => {
     const m = cut.shown.length;
     assert.ok(m < n);
     cut.shown.forEach((q, qi) => cut.shown.forEach((k, ki) => assert.equal(cut.relevance!.matrix[qi * m + ki], all.relevance!.matrix[q * n + k])));
+  });
+
+  test('the relevance request alone equals the one computed with the attention, over the same shown tokens', async () => {
+    const dir = path.join(CAPTUM, 'models', 'classifier');
+    for (const hideSpecial of [false, true]) {
+      const both = await engine('attention', { model: { path: dir }, text: SPAM.text, relevance: true, hideSpecial });
+      const alone = await engine('attentionRelevance', { model: { path: dir }, text: SPAM.text, hideSpecial });
+      assert.equal(alone.unavailable, null);
+      assert.deepEqual(alone.target, both.relevance!.target);
+      assert.deepEqual(alone.rows, both.relevance!.rows);
+      assert.equal(alone.matrix.length, both.shown.length ** 2, `hideSpecial ${hideSpecial}`);
+      assert.deepEqual(Array.from(alone.matrix), Array.from(both.relevance!.matrix));
+      assert.deepEqual(Array.from(alone.layerMaps), Array.from(both.relevance!.layerMaps));
+    }
+    const none = await engine('attentionRelevance', { model: { path: withUnsupportedOp() }, text: 'the quick brown fox jumps over the lazy dog' });
+    assert.match(none.unavailable ?? '', /Tan/);
   });
 
   test('without the flag there is no relevance; a graph that cannot be differentiated says why', async () => {

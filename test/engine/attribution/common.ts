@@ -10,6 +10,7 @@ import type { Work } from '../../../src/engine/inference/predict';
 import { attribute, AttributionRequest, AttributionResult, RunEnv } from '../../../src/engine/methods/attribution';
 import { LoadedModel, loadModel } from '../../../src/engine/model/loadModel';
 import { readJson, SHARED_FIXTURES, TEST_FIXTURES, tempDir } from '../../helpers';
+import { modelWithUnsupportedOp } from '../../unsupportedOpModel';
 
 export const CAPTUM = path.join(SHARED_FIXTURES, 'captum');
 export const HF = path.join(SHARED_FIXTURES, 'hf');
@@ -162,19 +163,5 @@ export function log(line: string): void {
 
 /** A copy of a fixture folder whose model has every Erf replaced by Tan, an op Loupe does not differentiate (same name length: the bytes stay framed). */
 export function withUnsupportedOp(): string {
-  const src = path.join(TEST_FIXTURES, 'models', 'bert-token-type');
-  const dir = path.join(tempDir('unsupported-op'), 'bert-tan');
-  fs.mkdirSync(dir, { recursive: true });
-  for (const f of fs.readdirSync(src)) fs.copyFileSync(path.join(src, f), path.join(dir, f));
-  const bytes = fs.readFileSync(path.join(dir, 'model.onnx'));
-  const from = Buffer.from([0x22, 0x03, ...Buffer.from('Erf')]); // NodeProto.op_type = "Erf"
-  const to = Buffer.from([0x22, 0x03, ...Buffer.from('Tan')]);
-  let count = 0;
-  for (let at = bytes.indexOf(from); at >= 0; at = bytes.indexOf(from, at + 1)) {
-    to.copy(bytes, at);
-    count++;
-  }
-  assert.ok(count > 0, 'the fixture has Erf nodes to replace');
-  fs.writeFileSync(path.join(dir, 'model.onnx'), bytes);
-  return dir;
+  return modelWithUnsupportedOp(TEST_FIXTURES, tempDir('unsupported-op'));
 }

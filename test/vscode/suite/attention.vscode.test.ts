@@ -2,7 +2,8 @@
 // beside the editor whose canvas is really drawn. The webview's pixels are read through the internal
 // command `loupe._attentionViewState` (a digest of the heatmap canvas, and optionally its PNG), which
 // can also change what the view shows (head, mean, rollout, attention-gradient relevance, query token)
-// and export like its buttons.
+// and export like its buttons. The relevance is computed only once a relevance mode is picked: until
+// then no relevance request reaches the engine and no gradient copy of the model is written.
 //
 // The heatmap PNG is saved as an artifact: $LOUPE_TEST_ARTIFACTS/attention.png, else
 // /tmp/loupe-artifacts/attention.png.
@@ -11,7 +12,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import type { AttentionResult } from '../../../src/protocol/workerProtocol';
+import type { AttentionRelevance, AttentionResult } from '../../../src/protocol/workerProtocol';
+import { modelWithUnsupportedOp } from '../../unsupportedOpModel';
 
 const EXTENSION_ID = 'loupe-dev.loupe';
 const VIEW_TYPE = 'loupe.attention';
@@ -40,6 +42,10 @@ interface ViewState {
   thumbnails: number;
   shaded: number;
   notices: string[];
+  /** The view's relevance: not asked for, being computed, failed, cancelled, drawn, or unavailable. */
+  relevance: 'none' | 'busy' | 'error' | 'cancelled' | 'ready' | 'unavailable';
+  /** Relevance requests the panel sent to the engine. */
+  relevanceRequests: number;
   pngBase64?: string;
   viewColumn?: number;
   source: string;
@@ -90,17 +96,30 @@ function rowSums(flat: ArrayLike<number>, n: number, at = 0): number[] {
   return sums;
 }
 
+/** The gradient copies of a model (sha256) in Loupe's cache: folders holding a `*.loupe-gradient.json`. */
+function gradientCopies(cacheDir: string, sha256: string): string[] {
+  const root = path.join(cacheDir, 'rewritten');
+  if (!fs.existsSync(root)) return [];
+  return fs
+    .readdirSync(root)
+    .filter((d) => d.startsWith(sha256.slice(0, 32)) && fs.readdirSync(path.join(root, d)).some((f) => f.endsWith('.loupe-gradient.json')))
+    .sort();
+}
+
 suite('Attention view (loupe.showAttention)', function () {
   this.timeout(180_000);
   let folder: vscode.Uri;
   let prompt: vscode.Uri;
   let ham: vscode.Uri;
   let first: AttentionResult;
+  let cacheDir: string;
+  /** The relevance the engine computes with the attention when asked directly: what the view must show once its mode is picked. */
+  let reference: AttentionRelevance;
 
   suiteSetup(async () => {
-    const ext = vscode.extensions.getExtension(EXTENSION_ID);
+    const ext = vscode.extensions.getExtension<{ cacheDir(): string }>(EXTENSION_ID);
     assert.ok(ext, `extension ${EXTENSION_ID} is not installed`);
-    await ext.activate();
+    cacheDir = (await ext.activate()).cacheDir();
     const f = vscode.workspace.workspaceFolders?.[0];
     assert.ok(f, 'no workspace folder is open');
     folder = f.uri;
@@ -140,6 +159,9 @@ suite('Attention view (loupe.showAttention)', function () {
     assert.strictEqual(result.shown.length, n);
     assert.strictEqual(result.attention.length, 2 * 4 * n * n);
     assert.strictEqual(result.text, doc.getText());
+    // Raw attention only: the relevance waits until its mode is picked.
+    assert.strictEqual(result.relevance, undefined, 'the view asked for the relevance before its mode was picked');
+    assert.strictEqual(result.run.parameters.relevance, false);
 
     // The extension host's tab model follows the workbench's asynchronously.
     const tabs = await until('the attention tab', async () => attentionTabs(), (t) => t.length > 0);
@@ -198,20 +220,37 @@ suite('Attention view (loupe.showAttention)', function () {
     assert.strictEqual(grid.thumbnails, 11);
   });
 
-  test('the relevance mode (attention × gradient) draws R − I of the predicted class; the layer mode draws each Ā', async () => {
-    const rel = first.relevance;
-    assert.ok(rel, 'the view asked for no relevance');
+  test('without a relevance mode picked, no relevance is computed: no engine request, no gradient copy of the model', async () => {
+    const s = await viewState({ source: prompt.toString(), select: { mode: 'mean', layer: 1 } });
+    assert.strictEqual(s.status, 'drawn', s.message);
+    assert.strictEqual(s.relevance, 'none');
+    assert.strictEqual(s.relevanceRequests, 0, 'the panel asked the engine for the relevance');
+    assert.deepStrictEqual(gradientCopies(cacheDir, first.model.sha256), [], `a gradient copy of the model was written into ${cacheDir}`);
+    // The relevance modes are offered (they are computed when picked).
+    await viewState({ source: prompt.toString(), select: { mode: 'head', layer: 0, head: 0 } });
+  });
+
+  test('picking the relevance mode computes it, once per result: R − I of the predicted class; the layer mode draws each Ā', async () => {
+    const head = await viewState({ source: prompt.toString(), select: { mode: 'head', layer: 0, head: 0 } });
+    assert.strictEqual(head.relevanceRequests, 0);
+    const r = await viewState({ source: prompt.toString(), select: { mode: 'relevance' }, png: true });
+    assert.strictEqual(r.status, 'drawn', r.message);
+    assert.strictEqual(r.mode, 'relevance');
+    assert.strictEqual(r.relevance, 'ready', `relevance ${r.relevance}`);
+    assert.strictEqual(r.relevanceRequests, 1);
+    // Picking the mode built the model's gradient copy.
+    assert.ok(gradientCopies(cacheDir, first.model.sha256).length > 0, `no gradient copy of the model in ${cacheDir}`);
+
+    const direct = await vscode.commands.executeCommand<AttentionResult>(SHOW, { text: first.text, relevance: true });
+    assert.ok(direct.relevance, 'the engine returned no relevance when asked directly');
+    reference = direct.relevance;
+    const rel = reference;
     assert.strictEqual(rel.unavailable, null, rel.unavailable ?? '');
     const n = first.tokens.length;
     assert.strictEqual(rel.matrix.length, n * n);
     assert.strictEqual(rel.target?.kind, 'class');
     const offDiagonal = Array.from(rel.matrix).reduce((s, v, i) => (Math.floor(i / n) === i % n ? s : s + v), 0);
     assert.ok(offDiagonal > 0, 'R is only the identity');
-
-    const head = await viewState({ source: prompt.toString(), select: { mode: 'head', layer: 0, head: 0 } });
-    const r = await viewState({ source: prompt.toString(), select: { mode: 'relevance' }, png: true });
-    assert.strictEqual(r.status, 'drawn', r.message);
-    assert.strictEqual(r.mode, 'relevance');
     assert.strictEqual(r.bins, n);
     assert.ok(r.nonBlank > 0, 'the relevance heatmap is blank');
     assert.ok(r.pngBase64 && Buffer.from(r.pngBase64, 'base64').subarray(0, 8).equals(PNG_SIGNATURE));
@@ -230,6 +269,11 @@ suite('Attention view (loupe.showAttention)', function () {
     // A query picked in the relevance mode shades the tokens it draws relevance from.
     const q = await viewState({ source: prompt.toString(), select: { mode: 'relevance', query: rel.rows[0]! } });
     assert.ok(q.shaded > 0, 'no token shaded');
+    // Back to a head and to the relevance again: kept for this result, drawn at once, not asked for again.
+    await viewState({ source: prompt.toString(), select: { mode: 'head', layer: 0, head: 0, query: null } });
+    const again = await viewState({ source: prompt.toString(), select: { mode: 'relevance' } });
+    assert.strictEqual(again.hash, r.hash);
+    assert.strictEqual(again.relevanceRequests, 1, 'switching back asked the engine again');
     await viewState({ source: prompt.toString(), select: { mode: 'head', layer: 0, head: 0, query: null } });
   });
 
@@ -309,6 +353,8 @@ suite('Attention view (loupe.showAttention)', function () {
         relevanceTarget?: { label: string };
       };
       const n = first.tokens.length;
+      // The special-token tests ran the view again: its new result has no relevance until the mode is picked.
+      assert.strictEqual(j.relevance, undefined, 'the JSON has a relevance the view never computed');
       assert.strictEqual(j.format, 'loupe-attention');
       assert.match(j.model.sha256, /^[0-9a-f]{64}$/);
       assert.strictEqual(j.model.sha256, first.model.sha256);
@@ -317,11 +363,22 @@ suite('Attention view (loupe.showAttention)', function () {
       assert.deepStrictEqual([j.attention.length, j.attention[0]!.length, j.attention[0]![0]!.length, j.attention[0]![0]![0]!.length], [2, 4, n, n]);
       assert.deepStrictEqual([j.headMean.length, j.headMean[0]!.length], [2, n]);
       assert.strictEqual(j.rollout.length, n);
-      assert.ok(j.relevance && j.relevanceTarget, 'the JSON has no relevance');
-      assert.deepStrictEqual([j.relevance.matrix.length, j.relevance.matrix[0]!.length, j.relevance.layerMaps.length], [n, n, 2]);
-      assert.strictEqual(Math.fround(j.relevance.matrix[0]![1]!), first.relevance!.matrix[1]);
       // The exported weights are the engine's float32 values.
       assert.strictEqual(Math.fround(j.attention[1]![2]![3]![4]!), first.attention[((1 * 4 + 2) * n + 3) * n + 4]);
+
+      // Once the layer relevance is picked, the export has it: the engine's numbers, and a run that says so.
+      const picked = await viewState({ source: prompt.toString(), select: { mode: 'layer-relevance', layer: 0 } });
+      assert.strictEqual(picked.relevance, 'ready', picked.message);
+      assert.strictEqual(picked.relevanceRequests, 2, 'one relevance request per result');
+      const withRelevance = path.join(dir, 'prompt.relevance.json');
+      await viewState({ source: prompt.toString(), exportTo: { kind: 'json', path: withRelevance } });
+      const k = JSON.parse(fs.readFileSync(withRelevance, 'utf8')) as typeof j & { run: { parameters: { relevance?: boolean } } };
+      assert.ok(k.relevance && k.relevanceTarget, 'the JSON has no relevance');
+      assert.strictEqual(k.run.parameters.relevance, true);
+      assert.deepStrictEqual([k.relevance.matrix.length, k.relevance.matrix[0]!.length, k.relevance.layerMaps.length], [n, n, 2]);
+      assert.strictEqual(Math.fround(k.relevance.matrix[0]![1]!), reference.matrix[1]);
+      assert.strictEqual(Math.fround(k.relevance.layerMaps[1]![0]![2]!), reference.layerMaps[n * n + 2]);
+      fs.rmSync(withRelevance);
 
       const pngFile = path.join(dir, 'prompt.attention.png');
       await viewState({ source: prompt.toString(), select: { mode: 'rollout' }, exportTo: { kind: 'png', path: pngFile } });
@@ -382,6 +439,34 @@ suite('Attention view (loupe.showAttention)', function () {
     } finally {
       await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
       fs.rmSync(long.fsPath, { force: true });
+    }
+  });
+
+  test('a model Loupe cannot differentiate: its attention is drawn; picking Relevance says why, and the relevance modes go', async function () {
+    const fixtures = path.resolve(__dirname, '..', '..', '..', '..', 'test', 'fixtures');
+    if (!fs.existsSync(path.join(fixtures, 'models', 'bert-token-type', 'model.onnx'))) this.skip();
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'loupe-elu-'));
+    const config = vscode.workspace.getConfiguration('loupe');
+    try {
+      await config.update('defaultModel', modelWithUnsupportedOp(fixtures, tmp), vscode.ConfigurationTarget.Workspace);
+      const doc = await vscode.workspace.openTextDocument(prompt);
+      await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One });
+      const result = await vscode.commands.executeCommand<AttentionResult | undefined>(SHOW);
+      assert.ok(result, 'no attention for the model with a Tan');
+      assert.strictEqual(result.relevance, undefined);
+      const before = await viewState({ source: prompt.toString() });
+      assert.strictEqual(before.relevance, 'none');
+      const s = await viewState({ source: prompt.toString(), select: { mode: 'relevance' } });
+      assert.strictEqual(s.relevance, 'unavailable', s.message);
+      assert.strictEqual(s.relevanceRequests, before.relevanceRequests + 1);
+      // The view went back to a head map, and says why the relevance is not there.
+      assert.strictEqual(s.status, 'drawn', s.message);
+      assert.strictEqual(s.mode, 'head');
+      assert.ok(s.nonBlank > 0, 'the attention is no longer drawn');
+      assert.ok(s.notices.some((n) => /Relevance .* is not available/.test(n) && /Tan/.test(n)), `notices: ${JSON.stringify(s.notices)}`);
+    } finally {
+      await config.update('defaultModel', undefined, vscode.ConfigurationTarget.Workspace);
+      fs.rmSync(tmp, { recursive: true, force: true });
     }
   });
 

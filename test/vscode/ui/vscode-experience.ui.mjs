@@ -44,6 +44,26 @@ async function heatmapColours(frame) {
   });
 }
 
+/** What the attention view shows: its mode note, whether the heatmap or the relevance status is visible, and a hash of the canvas. */
+async function attentionShown(frame) {
+  return frame.evaluate(() => {
+    const c = document.querySelector('canvas.heatmap');
+    const wrap = document.querySelector('.heat-wrap');
+    const box = document.querySelector('.relevance-status');
+    let hash = 0;
+    if (c && c.width > 0) {
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      for (let i = 0; i < d.length; i += 4 * 5) hash = (Math.imul(hash, 31) + ((d[i] << 16) | (d[i + 1] << 8) | d[i + 2])) | 0;
+    }
+    return {
+      note: document.querySelector('.heat-section p.muted')?.textContent ?? '',
+      heatmap: !!wrap && !wrap.hidden,
+      status: box && !box.hidden ? box.textContent ?? '' : null,
+      hash,
+    };
+  });
+}
+
 /** Picks a model in the dashboard's dropdown with the keyboard, as a user would: open it, arrow to the option, Enter. */
 async function pickModel(frame, label) {
   const options = (await frame.locator('.dash-picker vscode-option').allInnerTexts()).map((t) => t.trim());
@@ -92,11 +112,29 @@ suite('The VS Code experience: dashboard, palette, cancel, restart, reload', fun
     await showExplorer();
   });
 
-  test('command palette: "Loupe: Show Attention" opens the attention panel with a drawn heatmap', async () => {
+  test('command palette: "Loupe: Show Attention" opens the attention panel with a drawn heatmap; picking Relevance draws it', async () => {
     await ui.wb.closeAllEditors();
-    const { group, colours } = await openAttentionFromPalette();
+    const { frame, group, colours } = await openAttentionFromPalette();
     assert.ok(colours > 10, `the heatmap has ${colours} colours`);
     await shot('attention-palette', group.rect);
+
+    // The relevance is computed when its mode is picked: click it, as a user, and see it drawn.
+    const before = await attentionShown(frame);
+    assert.ok(before.heatmap && before.status === null, JSON.stringify(before));
+    await frame.locator('vscode-radio', { hasText: 'Relevance (attention × gradient)' }).click();
+    const drawn = await waitFor('the relevance map to be drawn', () => attentionShown(frame), {
+      timeout: 60_000,
+      accept: (v) => v.heatmap && v.status === null && /^Relevance \(Chefer/.test(v.note) && v.hash !== before.hash,
+    });
+    assert.match(drawn.note, /of the class «/);
+    assert.ok((await heatmapColours(frame)) > 10, 'the relevance map is blank');
+    await shot('attention-relevance', group.rect);
+    // Its progress notification (with Cancel) closes once it is drawn.
+    await waitFor('the relevance progress notification to close', async () => (await ui.wb.toasts()).filter((t) => /attention-gradient relevance/.test(t.message)).length, {
+      timeout: 15_000,
+      accept: (n) => n === 0,
+    });
+    await frame.locator('vscode-radio', { hasText: 'Single head' }).click();
   });
 
   test('dashboard: lists the bundled models; the model picked there is the one the next run uses', async () => {

@@ -8,17 +8,12 @@
 // position; for a continuation, the rows of every position that predicts one of its tokens.
 
 import { LoupeError } from '../../../protocol/errors';
-import { findAttention } from '../../model/attentionGraph';
-import type { LoadedModel } from '../../model/loadModel';
 import type { MethodOutput } from './method';
 import type { Problem } from './problem';
 import { GradientRunner } from './gradientRunner';
 import type { Runner } from './runner';
 
-/** The attention-probability tensors, one per layer, in order. */
-export function attentionTaps(model: LoadedModel): string[] {
-  return findAttention(model.facts.graph, model.facts.opset, model.info.onnxFile).map((t) => t.tensor);
-}
+export { attentionTaps } from './gradientModel';
 
 /** The query rows the target reads. */
 export function targetRows(p: Problem): number[] {
@@ -89,7 +84,7 @@ export async function attentionGradient(p: Problem, runner: Runner, g: GradientR
   return { values, positions, baselineValue: null, completenessGap: null, fit: null };
 }
 
-/** The run's gradient runner with the attention taps (a separate cached gradient model). */
+/** The run's gradient runner that fetches the attention taps (the model's one gradient copy, as the other exact-gradient methods use). */
 const withTaps = new WeakMap<Runner, Promise<GradientRunner>>();
 export function attentionGradientRunner(runner: Runner, taps: string[]): Promise<GradientRunner> {
   let g = withTaps.get(runner);

@@ -2,6 +2,11 @@
 // are an input (embeddingGraph.ts) with the backward nodes appended (model/gradient/build.ts). The
 // user's file is never touched. A probe run at batch 2 × 5 tokens measures the tensors on the path
 // first; its copy is deleted once measured.
+// One copy per model serves every exact-gradient method: it always returns the attention
+// probabilities and their gradients when Loupe finds them (they are computed anyway on the way to
+// the word embeddings' gradient), so IG, saliency, SmoothGrad and attention-gradient share the file
+// (a full-size copy of the model) and its session; a runner fetches only the taps it reads. Other
+// named tensors make a copy of their own.
 
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -13,6 +18,7 @@ import { linkExternalData } from '../../model/addOutputs';
 import { constantTensors, GRADIENT_GRAPH_VERSION, GradientSpec, GradientUnsupported, gradientAddition, plan, PROBE_BATCH, PROBE_LENGTH, probeAddition, probeOutput, probeTensors } from '../../model/gradient/build';
 import { encodeGraphAddition, GraphAddition } from '../../model/gradient/encode';
 import { UnsupportedGradient } from '../../model/gradient/vjp/types';
+import { findAttention } from '../../model/attentionGraph';
 import type { LoadedModel } from '../../model/loadModel';
 import { primaryOutput } from '../../model/task';
 import { embeddingModel, findWordEmbedding, WordEmbedding } from './embeddingGraph';
@@ -36,6 +42,23 @@ export function logitsOf(model: LoadedModel): string {
   const out = primaryOutput(model.entry.outputs.filter((o) => o.type !== 'non-tensor'));
   if (!out) throw new LoupeError('UNSUPPORTED', `${path.basename(model.info.onnxFile)} has no tensor output Loupe can read.`, { file: model.info.onnxFile });
   return out.name;
+}
+
+/** The attention-probability tensors, one per layer, in order (an UNSUPPORTED error when Loupe finds none it can read). */
+export function attentionTaps(model: LoadedModel): string[] {
+  return findAttention(model.facts.graph, model.facts.opset, model.info.onnxFile).map((t) => t.tensor);
+}
+
+/** The taps of the model's gradient copy: its attention probabilities (when found), then any other tensors asked for. */
+export function gradientTaps(model: LoadedModel, extra: readonly string[] = []): string[] {
+  let attention: string[] = [];
+  try {
+    attention = attentionTaps(model);
+  } catch (e) {
+    // No readable attention (fused or absent): the copy has no attention taps.
+    if (!(e instanceof LoupeError) || e.code !== 'UNSUPPORTED') throw e;
+  }
+  return [...attention, ...extra.filter((t) => !attention.includes(t))];
 }
 
 /** Whether the graph between the word embeddings and the output can be differentiated (no probe, no writing). */
@@ -93,11 +116,13 @@ async function probe(model: LoadedModel, embPath: string, emb: WordEmbedding, hi
 }
 
 /**
- * The cached gradient model for these taps (written on first use). Throws GradientUnsupported when
- * an op on the path has no vector-Jacobian product.
+ * The cached gradient model (written on first use): the model's one copy with its attention taps,
+ * or with `extra` tensors too. Throws GradientUnsupported when an op on the path has no
+ * vector-Jacobian product.
  */
-export async function gradientModel(model: LoadedModel, cacheDir: string, threads: number, taps: string[] = []): Promise<GradientModelInfo> {
+export async function gradientModel(model: LoadedModel, cacheDir: string, threads: number, extra: readonly string[] = []): Promise<GradientModelInfo> {
   const file = model.info.onnxFile;
+  const taps = gradientTaps(model, extra);
   const support = gradientSupport(model, taps);
   if (!support.ok) throw new GradientUnsupported(support.ops);
   const { spec, embedding } = support;

@@ -1,6 +1,7 @@
 // Runs the gradient model on rows of word embeddings, in memory-bounded batches: each row returns
-// the explained scalar f and ∂f/∂(word embeddings) (and ∂f/∂ of any taps). One forward-and-backward
-// per row, so Integrated Gradients takes one row per step whatever the number of tokens.
+// the explained scalar f and ∂f/∂(word embeddings) (and ∂f/∂ of the taps it was opened with). One
+// forward-and-backward per row, so Integrated Gradients takes one row per step whatever the number
+// of tokens. Runners of one model share its gradient copy; each fetches only its own taps.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -32,7 +33,10 @@ export class GradientRunner {
     private readonly taps: string[],
   ) {}
 
-  /** Builds (or reads from the cache) the gradient model; an UNSUPPORTED error names the ops it cannot differentiate. */
+  /**
+   * Builds (or reads from the cache) the gradient model; rows return the gradients of `taps` (the
+   * attention taps are in the model anyway). An UNSUPPORTED error names the ops it cannot differentiate.
+   */
   static async open(runner: Runner, taps: string[] = []): Promise<GradientRunner> {
     const file = runner.model.info.onnxFile;
     try {

@@ -454,6 +454,7 @@ export async function attribute(model: LoadedModel, text: string, req: Attributi
 /** The attention-gradient relevance matrix of the default target (the predicted class, or the next token) on `text`: what the attention view shows. */
 export interface TextRelevance extends Relevance {
   ids: number[];
+  tokens: TokenSpan[];
   target: ResolvedTarget;
   /** The rows of R that the token attribution reads (attention-gradient's scores are these rows of R − I). */
   rows: number[];
@@ -478,5 +479,5 @@ export async function attentionRelevance(model: LoadedModel, text: string, maxTo
     value: p.fx,
     baselineValue: null,
   };
-  return { ...rel, ids: enc.ids, target, rows: targetRows(p) };
+  return { ...rel, ids: enc.ids, tokens: enc.tokens, target, rows: targetRows(p) };
 }

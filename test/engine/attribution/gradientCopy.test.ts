@@ -1,0 +1,73 @@
+// One gradient copy per model: Integrated Gradients, Gradient × Input, saliency, SmoothGrad and
+// attention-gradient on one model write a single gradient model into the cache (a full-size copy),
+// which returns the attention probabilities and their gradients; a tensor outside the attention
+// makes a copy of its own; a model whose attention Loupe cannot read has no attention taps.
+
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, test } from 'node:test';
+import { attribute, type AttributionRequest, type RunEnv } from '../../../src/engine/methods/attribution';
+import { attentionTaps, gradientModel, gradientTaps } from '../../../src/engine/methods/attribution/gradientModel';
+import type { LoadedModel } from '../../../src/engine/model/loadModel';
+import { MODELS, TEST_FIXTURES, tempDir } from '../../helpers';
+import { model, quiet } from './common';
+
+/** The gradient copies of `m` in `cacheDir`: the metadata files that mark them. */
+function gradientCopies(cacheDir: string, m: LoadedModel): string[] {
+  const root = path.join(cacheDir, 'rewritten');
+  if (!fs.existsSync(root)) return [];
+  return fs
+    .readdirSync(root)
+    .filter((d) => d.startsWith(m.info.sha256.slice(0, 32)))
+    .flatMap((d) => fs.readdirSync(path.join(root, d)).filter((f) => f.endsWith('.loupe-gradient.json')).map((f) => path.join(root, d, f)));
+}
+
+describe('one gradient copy per model', () => {
+  for (const name of ['spam-classifier', 'moby-lm']) {
+    test(`${name}: every exact-gradient method shares one copy, which returns the attention taps`, async () => {
+      const m = await model(path.join(MODELS, name));
+      const env: RunEnv = { cacheDir: tempDir('gradient-copy'), threads: 2, maxMemoryMB: 1024 };
+      try {
+        const text = 'call me ishmael, win a free prize now';
+        const requests: AttributionRequest[] = [
+          { method: 'ig', gradients: 'exact', steps: 8 },
+          { method: 'gradxinput', gradients: 'exact' },
+          { method: 'saliency' },
+          { method: 'smoothgrad', samples: 3, seed: 1 },
+          { method: 'attention-gradient' },
+        ];
+        for (const req of requests) {
+          const r = await attribute(m, text, { faithfulness: false, ...req }, env, quiet());
+          assert.ok(r.scores.some((v) => v !== 0), `${req.method}: all scores are 0`);
+          assert.equal(gradientCopies(env.cacheDir, m).length, 1, `after ${req.method}: ${gradientCopies(env.cacheDir, m).join(', ')}`);
+        }
+        const [meta] = gradientCopies(env.cacheDir, m);
+        const grads = (JSON.parse(fs.readFileSync(meta!, 'utf8')) as { grads: Record<string, string> }).grads;
+        const taps = attentionTaps(m);
+        assert.ok(taps.length > 0);
+        for (const t of taps) assert.ok(grads[t], `the copy returns no gradient for the attention tensor ${t}`);
+
+        // Another tensor is a copy of its own; the attention taps come with it.
+        const info = await gradientModel(m, env.cacheDir, 2);
+        const other = m.facts.graph.nodes.find((n) => n.opType === 'Add' && n.outputs[0] && !taps.includes(n.outputs[0]))!.outputs[0]!;
+        const withOther = await gradientModel(m, env.cacheDir, 2, [other]);
+        assert.notEqual(withOther.path, info.path);
+        assert.deepEqual(gradientTaps(m, [other]), [...taps, other]);
+        assert.ok(withOther.grads[other] && taps.every((t) => withOther.grads[t]));
+        assert.equal(gradientCopies(env.cacheDir, m).length, 2);
+        // Asking for an attention tap by name is the shared copy.
+        assert.equal((await gradientModel(m, env.cacheDir, 2, [taps[0]!])).path, info.path);
+      } finally {
+        fs.rmSync(env.cacheDir, { recursive: true, force: true });
+      }
+    });
+  }
+
+  test('a model with fused attention (none Loupe can read) has no attention taps; other tensors are kept', async () => {
+    const m = await model(path.join(TEST_FIXTURES, 'models', 'fused-attention'));
+    assert.throws(() => attentionTaps(m), /fused/);
+    assert.deepEqual(gradientTaps(m), []);
+    assert.deepEqual(gradientTaps(m, ['x']), ['x']);
+  });
+});
