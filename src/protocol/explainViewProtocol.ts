@@ -20,6 +20,7 @@ export const METHOD_LABELS: Record<AttributionMethod, string> = {
   smoothgrad: 'SmoothGrad',
   gradshap: 'GradientSHAP',
   'attention-gradient': 'Attention × gradient',
+  'layer-gradxact': 'Layer gradient × activation',
 };
 const method = literal(...ATTRIBUTION_METHODS);
 

@@ -248,7 +248,7 @@ export const attentionResult = obj({
 });
 export type AttentionResult = Checked<typeof attentionResult>;
 
-export const ATTRIBUTION_METHODS = ['occlusion', 'lime', 'kernelshap', 'ig', 'gradxinput', 'saliency', 'smoothgrad', 'gradshap', 'attention-gradient'] as const;
+export const ATTRIBUTION_METHODS = ['occlusion', 'lime', 'kernelshap', 'ig', 'gradxinput', 'saliency', 'smoothgrad', 'gradshap', 'attention-gradient', 'layer-gradxact'] as const;
 export const BASELINES = ['pad', 'mask', 'unk', 'zero', 'delete'] as const;
 const outputKind = literal('logit', 'probability', 'logprob');
 
@@ -286,6 +286,8 @@ export const explainParams = obj({
   maxTokens: optional(int),
   faithfulness: optional(bool),
   words: optional(bool),
+  /** layer-gradxact: a transformer block's index (its output) or a tensor name (default: the last block). */
+  layer: optional(union(int, str)),
 });
 export type ExplainParams = Checked<typeof explainParams>;
 

@@ -149,6 +149,7 @@ function attributionRequests(params: ExplainParams, settings: EngineSettings): A
     maxTokens: params.maxTokens ?? null,
     faithfulness: params.faithfulness ?? true,
     words: params.words ?? false,
+    layer: method === 'layer-gradxact' ? params.layer : undefined,
     maxMemoryMB: settings.maxMemoryMB,
   }));
 }
