@@ -7,10 +7,13 @@
 //   - block N < last: the last dominator before block N+1's attention probabilities, i.e. the
 //     hidden state that feeds block N+1 (BERT's post-norm LayerNorm output, GPT-2's / Llama's
 //     residual Add);
-//   - the last block: blocks repeat, so the dominator that stands, after the last attention, where
-//     the previous block's output stands after its attention (the k-th dominator after it); its op
-//     must match the previous block's, else Loupe names a tensor rather than guess. The final norm
-//     and head that follow are not part of the block.
+//   - the last block: the model's final hidden state, the one the head reads (Hugging Face's
+//     hidden_states[-1]). Blocks repeat, so first the dominator that stands, after the last
+//     attention, where the previous block's output stands after its attention (the k-th dominator
+//     after it; its op must match the previous block's, else Loupe asks for a tensor rather than
+//     guess); then through any final norm (dominators made by shape-keeping ops) up to the head
+//     (a Gather of [CLS], a MatMul to the vocabulary, …). Pre-norm models (GPT-2, Llama) need the
+//     final norm: their last residual sum feeds only a scale-invariant norm, where Σ h·∂f/∂h ≈ 0.
 // A one-block model has no previous block to mirror: its output must be named.
 
 import * as path from 'node:path';
@@ -100,6 +103,30 @@ export function blockOutputs(stream: StreamFacts, attention: string[], file: str
       { file },
     );
   }
-  outputs.push(found);
+  // Through the final norm, if any, up to the head.
+  let final = found;
+  for (const d of after.slice(k)) {
+    if (!SHAPE_KEEPING.has(stream.producer.get(d) ?? '')) break;
+    final = d;
+  }
+  outputs.push(final);
   return outputs;
 }
+
+/** Ops that keep a [batch, sequence, hidden] tensor's shape: a norm, decomposed or not, and casts. */
+const SHAPE_KEEPING = new Set([
+  'Add',
+  'Sub',
+  'Mul',
+  'Div',
+  'Pow',
+  'Sqrt',
+  'Reciprocal',
+  'Neg',
+  'Cast',
+  'Identity',
+  'Dropout',
+  'LayerNormalization',
+  'SimplifiedLayerNormalization',
+  'RMSNormalization',
+]);

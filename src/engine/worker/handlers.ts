@@ -105,11 +105,11 @@ export const handlers: Handlers = {
       explanations.push({ ...r, parameters: { ...r.parameters } });
       before += budgets[i]!;
     }
-    const { methods, target, baseline, samples, noise, steps, rule, window, seed, gradients, maxTokens, faithfulness, words } = params;
+    const { methods, target, baseline, samples, noise, steps, rule, window, seed, gradients, maxTokens, faithfulness, words, layer } = params;
     const batchSize = Math.max(...explanations.map((e) => e.batchSize));
     return {
       model: model.info,
-      run: runInfo('explain', { methods, target, baseline, samples, noise, steps, rule, window, gradients, maxTokens, faithfulness, words }, model.info.sha256, batchSize, threads, seed ?? 0),
+      run: runInfo('explain', { methods, target, baseline, samples, noise, steps, rule, window, gradients, maxTokens, faithfulness, words, layer }, model.info.sha256, batchSize, threads, seed ?? 0),
       explanations,
     };
   },

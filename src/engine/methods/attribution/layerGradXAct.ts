@@ -43,6 +43,7 @@ export function resolveLayer(model: LoadedModel, layer: number | string | undefi
     const exists = graph.inputs.includes(layer) || graph.initializers.has(layer) || graph.nodes.some((n) => n.outputs.includes(layer));
     if (!exists) throw new LoupeError('BAD_REQUEST', `${base} has no tensor named "${layer}".`, { file });
     if (layer === s.order[0]) throw new LoupeError('BAD_REQUEST', `"${layer}" is the word embeddings of ${base}: use Gradient × Input (gradxinput) for them.`, { file });
+    if (graph.outputs.includes(layer)) throw new LoupeError('BAD_REQUEST', `"${layer}" is an output of ${base}, not an intermediate activation.`, { file });
     if (!s.position.has(layer)) {
       throw new LoupeError('BAD_REQUEST', `The tensor "${layer}" of ${base} is not on the differentiable path from the word embeddings to the output, so it has no gradient to attribute.`, { file });
     }
@@ -68,7 +69,7 @@ export async function layerGradientXActivation(p: Problem, runner: Runner, g: Gr
     const tap = out.taps[tensor];
     if (!tap) throw new LoupeError('UNSUPPORTED', `No gradient reaches the tensor "${tensor}" of ${base}: the target does not depend on it.`, { file });
     if (tap.dims.length !== 3 || tap.dims[1] !== S) {
-      throw new LoupeError('BAD_REQUEST', `The tensor "${tensor}" of ${base} has shape [${tap.dims.join(', ')}], with no sequence axis: layer attributions need a [batch, ${S} tokens, hidden] tensor.`, {
+      throw new LoupeError('BAD_REQUEST', `The tensor "${tensor}" of ${base} has shape [${tap.dims.join(', ')}]: layer attributions need a [batch, sequence (${S} tokens), hidden] tensor, with one row per token.`, {
         file,
       });
     }
