@@ -286,7 +286,7 @@ export const explainParams = obj({
   maxTokens: optional(int),
   faithfulness: optional(bool),
   words: optional(bool),
-  /** layer-gradxact: a transformer block's index (its output) or a tensor name (default: the last block). */
+  /** layer-gradxact: a transformer block's index (its output) or a tensor name (default: the next-to-last block, the last one's input). */
   layer: optional(union(int, str)),
 });
 export type ExplainParams = Checked<typeof explainParams>;

@@ -55,6 +55,14 @@ describe('layer-gradxact equals PyTorch autograd on block outputs', () => {
             assert.equal(r.parameters.layerBlock, b.block);
             assert.equal(r.parameters.gradients, 'exact');
             assert.ok(r.attributed.every((a) => a), 'every token, special ones included, is scored');
+            // After the last attention, each position reaches only its own output: at the final hidden
+            // state only the position the target reads ([CLS], or an LM's last token) scores, and the result says so.
+            const onlyTarget = b.block === blocks.length - 1;
+            assert.equal(
+              r.warnings.some((w) => /Only the position the target is read from/.test(w)),
+              onlyTarget,
+              r.warnings.join(' | '),
+            );
             const rel = relL2(r.scores, b[output]);
             log(`${name} "${ref.text.slice(0, 20)}…" block ${b.block} (${r.parameters.layer}) ${output}: relative L2 ${rel.toExponential(2)}`);
             assert.ok(rel < TOLERANCE, `${name} block ${b.block} ${output}: relative L2 ${rel} ≥ ${TOLERANCE}`);
@@ -68,7 +76,7 @@ describe('layer-gradxact equals PyTorch autograd on block outputs', () => {
 describe('layer-gradxact: which layer', () => {
   const text = 'The service was slow, but the food was wonderful.';
 
-  test('a block index and its tensor name give the same scores; the default is the last block', async () => {
+  test('a block index and its tensor name give the same scores; the default is the last block\'s input', async () => {
     const m = await model(path.join(DIR, 'distilbert-cls'));
     const blocks = modelBlockOutputs(m);
     const byIndex = await run(m, text, { method: 'layer-gradxact', layer: 0 });
@@ -76,12 +84,17 @@ describe('layer-gradxact: which layer', () => {
     assert.equal(byName.parameters.layer, blocks[0]);
     assert.equal(byName.parameters.layerBlock, null);
     assert.deepEqual(byName.scores, byIndex.scores);
+    // The next-to-last block's output: at the last block's output only [CLS] would score.
     const byDefault = await run(m, text, { method: 'layer-gradxact' });
-    assert.equal(byDefault.parameters.layer, blocks[blocks.length - 1]);
-    assert.equal(byDefault.parameters.layerBlock, blocks.length - 1);
+    assert.equal(byDefault.parameters.layer, blocks[blocks.length - 2]);
+    assert.equal(byDefault.parameters.layerBlock, blocks.length - 2);
+    assert.ok(byDefault.scores.filter((s) => s !== 0).length > 1, 'more than one token scores');
     const last = await run(m, text, { method: 'layer-gradxact', layer: blocks.length - 1 });
-    assert.deepEqual(byDefault.scores, last.scores);
-    assert.notDeepEqual(byDefault.scores, byIndex.scores, 'different blocks, different scores');
+    assert.deepEqual(
+      last.scores.map((s, i) => (s !== 0 ? i : -1)).filter((i) => i >= 0),
+      [0],
+      'the last block: [CLS] only',
+    );
   });
 
   test('the block outputs of the Hugging Face exports, both exporters', async () => {

@@ -157,7 +157,7 @@ export function resolveParameters(model: LoadedModel, req: AttributionRequest): 
 }
 
 /**
- * The layer of layer-gradxact. The default (the last block) is left unresolved (null) when the graph
+ * The layer of layer-gradxact. The default (the last block's input) is left unresolved (null) when the graph
  * has no block to find, so that planning every method goes on; the run then says why.
  */
 function layerOf(model: LoadedModel, layer: number | string | undefined): ResolvedLayer | null {
@@ -413,6 +413,15 @@ async function runStep(
         `The scores sum to ${(fx! - out.baselineValue + out.completenessGap).toPrecision(4)} where f(x) − f(baseline) = ${(fx! - out.baselineValue).toPrecision(4)}: ` +
           `the integral has not converged (${params.rule}, ${params.steps} steps). More steps, Gauss–Legendre, or another baseline ` +
           '(a zero embedding is a singular point for models that normalize each embedding directly) should close the gap.',
+      );
+    }
+  }
+  if (params.method === 'layer-gradxact') {
+    const rows = new Set(targetRows(p));
+    if (out.positions.every((pos, q) => rows.has(pos) || out.values[q] === 0)) {
+      warnings.push(
+        `Only the position${rows.size > 1 ? 's' : ''} the target is read from got a gradient at ${params.layer ?? 'this layer'}: after the last attention, each position reaches only its own output. ` +
+          'An earlier block spreads the attribution over the tokens.',
       );
     }
   }

@@ -33,7 +33,12 @@ export function modelBlockOutputs(model: LoadedModel): string[] {
   return blockOutputs(stream(model), attentionTaps(model), model.info.onnxFile);
 }
 
-/** A block index (default: the last block) or a tensor name, checked against the graph. */
+/**
+ * A block index or a tensor name, checked against the graph. The default is the next-to-last block's
+ * output, the last block's input: the last hidden state whose every token still reaches the target
+ * (through the last attention). At the last block's output only the position the target reads has a
+ * gradient, so a default there would score one token.
+ */
 export function resolveLayer(model: LoadedModel, layer: number | string | undefined): ResolvedLayer {
   const file = model.info.onnxFile;
   const base = path.basename(file);
@@ -50,7 +55,7 @@ export function resolveLayer(model: LoadedModel, layer: number | string | undefi
     return { tensor: layer, block: null };
   }
   const blocks = modelBlockOutputs(model);
-  const block = layer ?? blocks.length - 1;
+  const block = layer ?? blocks.length - 2;
   if (!Number.isInteger(block) || block < 0 || block >= blocks.length) {
     throw new LoupeError('BAD_REQUEST', `Block ${block} does not exist: ${base} has ${blocks.length} blocks (0 to ${blocks.length - 1}).`, { file });
   }

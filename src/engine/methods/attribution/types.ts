@@ -70,7 +70,7 @@ export interface AttributionRequest {
   faithfulness?: boolean | FaithfulnessOptions;
   /** Also merge sub-tokens into words by their character spans (default false). */
   words?: boolean;
-  /** layer-gradxact: a block index (its output; default the last block) or a tensor name. */
+  /** layer-gradxact: a block index (its output; default the next-to-last block, the last one's input) or a tensor name. */
   layer?: number | string;
 }
 
