@@ -341,7 +341,12 @@ export type Explanation = Checked<typeof explanation>;
 export const explainResult = obj({ model: modelInfo, run: runInfo, explanations: arr(explanation) });
 export type ExplainResult = Checked<typeof explainResult>;
 
-export const planResult = obj({ numTokens: int, plans: arr(obj({ method: literal(...ATTRIBUTION_METHODS), forwardPasses: int })) });
+export const planResult = obj({
+  numTokens: int,
+  plans: arr(obj({ method: literal(...ATTRIBUTION_METHODS), forwardPasses: int })),
+  /** When layer-gradxact is planned: each transformer block's output tensor, in order (absent when they cannot be found). */
+  blocks: optional(arr(str)),
+});
 export type PlanResult = Checked<typeof planResult>;
 
 /** Whether a model's attention can be read (eager attention: a Softmax whose result multiplies the values). */

@@ -153,11 +153,22 @@ describe('layer-gradxact: which layer', () => {
 
   test('through the worker protocol: the layer reaches the method and the plan', async () => {
     const dir = path.join(DIR, 'distilbert-cls');
+    const fusedModel = await model(path.join(TEST_FIXTURES, 'models', 'fused-attention'));
     const plan = await engine('plan', { model: { path: dir }, text, methods: ['layer-gradxact', 'saliency'], layer: 0 });
     assert.deepEqual(
       plan.plans.map((p) => p.method),
       ['layer-gradxact', 'saliency'],
     );
+    // The blocks the layer pick offers.
+    assert.deepEqual(plan.blocks, modelBlockOutputs(await model(dir)));
+    assert.equal((await engine('plan', { model: { path: dir }, text, methods: ['saliency'] })).blocks, undefined);
+    // Fused attention (no probabilities, so no blocks to find): none offered, planning still works,
+    // and the run says why.
+    const fused = path.join(TEST_FIXTURES, 'models', 'fused-attention');
+    const plain = await engine('plan', { model: { path: fused }, text, methods: ['layer-gradxact'] });
+    assert.equal(plain.blocks, undefined);
+    const e = await engineError(() => run(fusedModel, text, { method: 'layer-gradxact' }));
+    assert.match(e.message, /fused/);
     const res = await engine('explain', { model: { path: dir }, text, methods: ['layer-gradxact', 'gradxinput'], layer: 0, faithfulness: false });
     const [layer, gxi] = res.explanations;
     assert.equal(layer!.parameters.layerBlock, 0);
