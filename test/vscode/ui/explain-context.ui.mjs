@@ -41,7 +41,7 @@ suite('Explain from the explorer', function () {
 
     // 1. The methods, each with the forward passes it will take; occlusion and KernelSHAP preselected.
     // The list renders its rows over a few frames: wait for all of them, not the first five drawn.
-    const METHODS = ['Occlusion', 'LIME', 'KernelSHAP', 'Integrated Gradients', 'Gradient × Input', 'Saliency', 'SmoothGrad', 'GradientSHAP', 'Attention × gradient'];
+    const METHODS = ['Occlusion', 'LIME', 'KernelSHAP', 'Integrated Gradients', 'Gradient × Input', 'Saliency', 'SmoothGrad', 'GradientSHAP', 'Attention × gradient', 'Layer gradient × activation'];
     const methods = await waitFor('the methods quick pick', () => quickPickRows(page), { timeout: 30_000, accept: (rows) => rows.length >= METHODS.length && rows.every((r) => /forward passes$/.test(r.description)) });
     assert.deepEqual(
       methods.map((r) => r.label),
