@@ -2,24 +2,10 @@
 // autograd reference of test/fixtures/attribution/distilbert-cls/layer_grads.json.
 
 import * as assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import { promisify } from 'node:util';
-import { readJson, ROOT, TEST_FIXTURES } from '../helpers';
-
-const run = promisify(execFile);
-const BIN = path.join(ROOT, 'bin', 'loupe.js');
-
-async function loupe(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd: ROOT, maxBuffer: 64 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+import { readJson, TEST_FIXTURES } from '../helpers';
+import { loupe } from './runLoupe';
 
 const DIR = path.join(TEST_FIXTURES, 'attribution', 'distilbert-cls');
 interface Ref {

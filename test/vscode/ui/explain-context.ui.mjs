@@ -7,21 +7,10 @@
 // explain-context-hover.png.
 import assert from 'node:assert/strict';
 import { ui } from './context.mjs';
-import { waitFor } from './workbench.mjs';
+import { quickPickRows, waitFor } from './workbench.mjs';
 
 const FILE = 'prompt.txt';
 const PANEL = `Explanation: ${FILE}`;
-
-/** The visible quick pick's rows: label, description, checked (multi-select). */
-async function quickPickRows(page) {
-  return page.locator('.quick-input-widget .quick-input-list .monaco-list-row').evaluateAll((rows) =>
-    rows.map((r) => ({
-      label: r.querySelector('.label-name')?.textContent?.trim() ?? '',
-      description: r.querySelector('.label-description')?.textContent?.trim() ?? '',
-      checked: r.querySelector('input[type=checkbox]')?.checked ?? r.querySelector('.monaco-checkbox')?.classList.contains('checked') ?? null,
-    })),
-  );
-}
 
 suite('Explain from the explorer', function () {
   this.timeout(180_000);

@@ -6,22 +6,11 @@
 // Screenshots: <shotsDir>/layer-pick-quickpick.png, layer-pick-panel.png.
 import assert from 'node:assert/strict';
 import { ui } from './context.mjs';
-import { waitFor } from './workbench.mjs';
+import { quickPickRows, waitFor } from './workbench.mjs';
 
 const FILE = 'prompt.txt';
 const PANEL = `Explanation: ${FILE}`;
 const LABEL = 'Layer gradient × activation';
-
-async function quickPickRows(page) {
-  return page.locator('.quick-input-widget .quick-input-list .monaco-list-row').evaluateAll((rows) =>
-    rows.map((r) => ({
-      label: r.querySelector('.label-name')?.textContent?.trim() ?? '',
-      description: r.querySelector('.label-description')?.textContent?.trim() ?? '',
-      text: r.textContent ?? '',
-      checked: r.querySelector('input[type=checkbox]')?.checked ?? r.querySelector('.monaco-checkbox')?.classList.contains('checked') ?? null,
-    })),
-  );
-}
 
 suite('Explain with a layer', function () {
   this.timeout(180_000);
