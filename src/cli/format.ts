@@ -96,6 +96,8 @@ export function formatExplanation(e: Explanation): string {
   ];
   const grad = e.parameters.gradients;
   if (grad === 'exact' || grad === 'finite-differences') out.push(`  gradients: ${grad === 'exact' ? 'exact (the differentiated ONNX graph)' : 'finite differences'}`);
+  const layer = e.parameters.layer;
+  if (typeof layer === 'string') out.push(`  layer: ${typeof e.parameters.layerBlock === 'number' ? `block ${e.parameters.layerBlock}'s output, ` : ''}${layer}`);
   if (e.completenessGap !== null) out.push(`  completeness gap (Σ scores − (f(x) − f(baseline))): ${e.completenessGap.toExponential(2)}`);
   if (e.faithfulness) {
     const f = e.faithfulness;

@@ -41,7 +41,9 @@ Options:
                               the predicted class / next token instead (exact gradients).
   --hide-special              attention: hide special tokens and renormalise the rest.
   --method <m>[,<m>…]         explain: occlusion, lime, kernelshap, ig, gradxinput, saliency, smoothgrad,
-                              gradshap, attention-gradient (default occlusion).
+                              gradshap, attention-gradient, layer-gradxact (default occlusion).
+  --layer <N|tensor>          explain (layer-gradxact): block N's output (0-based; default the last
+                              block's input), or an ONNX tensor [batch, sequence, hidden] by name.
   --target <t>                explain: class[:index|label], next-token[:id], continuation:<text>,
                               generate:<n> (default: the predicted class or next token).
   --output <o>                explain: logit, probability or logprob of the target.
@@ -235,6 +237,15 @@ function targetFrom(args: Args, labels: string[] | null): AttributionTarget | un
   }
 }
 
+/** explain --layer: digits are a block index, anything else a tensor name. */
+function layerFlag(args: Args, methods: string[]): number | string | undefined {
+  const raw = args.flags.get('layer');
+  if (raw === undefined) return undefined;
+  if (!methods.includes('layer-gradxact')) throw new UsageError('--layer (explain) is the layer of --method layer-gradxact.');
+  if (raw.trim() === '') throw new UsageError('--layer needs a block index or a tensor name.');
+  return /^\d+$/.test(raw) ? Number(raw) : raw;
+}
+
 async function explain(engine: WorkerSupervisor, args: Args, cwd: string, signal: AbortSignal, timeoutMs: number): Promise<void> {
   const model = modelRefFrom(args, cwd);
   const info = await engine.request('describe', { model }, { signal, timeoutMs });
@@ -255,6 +266,7 @@ async function explain(engine: WorkerSupervisor, args: Args, cwd: string, signal
     seed: intFlag(args, 'seed', 0, 2 ** 31 - 1),
     maxTokens: intFlag(args, 'max-tokens', 1, 1_000_000),
     words: args.switches.has('words'),
+    layer: layerFlag(args, methods),
   };
   const plan = await engine.request('plan', params, { signal, timeoutMs });
   if (!args.switches.has('json')) {

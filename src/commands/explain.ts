@@ -25,6 +25,7 @@ import { ATTRIBUTION_METHODS, attributionTarget, type AttributionTarget, type Ex
 import { readSettings } from '../settings';
 import { ExplainPanel, type ExplainPanelHost } from '../views/explainPanel';
 import { InlineAttributions } from '../views/inlineAttributions';
+import { askLayer } from './layerPick';
 import { runInPanel } from './panelRun';
 
 const DEFAULT_METHODS: readonly AttributionMethod[] = ['occlusion', 'kernelshap'];
@@ -40,6 +41,8 @@ export interface ExplainArgs {
   samples?: number;
   steps?: number;
   seed?: number;
+  /** layer-gradxact: a block index or a tensor name (default: the last block's input). */
+  layer?: number | string;
   /** Interactive run without the quick picks (for tests). */
   noPrompt?: boolean;
 }
@@ -123,6 +126,7 @@ export function registerExplain(context: vscode.ExtensionContext, engine: Engine
     methods: origin.methods,
     target: targetOf(origin.target),
     maxTokens: maxTokens(),
+    layer: origin.methods.includes('layer-gradxact') ? origin.layer : undefined,
   });
 
   const compute = async (panel: ExplainPanel, text: string): Promise<ExplainResult | undefined> => {
@@ -155,7 +159,7 @@ export function registerExplain(context: vscode.ExtensionContext, engine: Engine
   };
 
   /** The quick picks: methods (with planned forward passes) and, for a classifier, the class; for a causal LM, the target. */
-  const ask = async (target: SourceText): Promise<{ methods: AttributionMethod[]; target: ExplainOrigin['target'] } | undefined> => {
+  const ask = async (target: SourceText): Promise<{ methods: AttributionMethod[]; target: ExplainOrigin['target']; layer?: ExplainOrigin['layer'] } | undefined> => {
     const modelPath = models.current();
     const [plan, info] = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Loupe: planning the explanation' }, () =>
       Promise.all([
@@ -179,6 +183,11 @@ export function registerExplain(context: vscode.ExtensionContext, engine: Engine
       placeHolder: 'Attribution methods to run and compare',
     });
     if (!picked || picked.length === 0) return undefined;
+    let layer: ExplainOrigin['layer'];
+    if (picked.some((p) => p.method === 'layer-gradxact')) {
+      layer = await askLayer(plan?.blocks);
+      if (layer === undefined) return undefined;
+    }
     let cls: ExplainOrigin['target'] = null;
     if (info.task === 'causal-lm') {
       const lm = await askLmTarget();
@@ -190,10 +199,10 @@ export function registerExplain(context: vscode.ExtensionContext, engine: Engine
       if (!c) return undefined;
       cls = c.index;
     }
-    return { methods: picked.map((p) => p.method), target: cls };
+    return { methods: picked.map((p) => p.method), target: cls, ...(layer !== undefined ? { layer } : {}) };
   };
 
-  const open = async (source: SourceText, methods: AttributionMethod[], target: ExplainOrigin['target'], modelPath?: string): Promise<ExplainResult | undefined> => {
+  const open = async (source: SourceText, methods: AttributionMethod[], target: ExplainOrigin['target'], modelPath?: string, layer?: ExplainOrigin['layer']): Promise<ExplainResult | undefined> => {
     const origin: ExplainOrigin = {
       source: source.source.toString(),
       label: sourceLabel(source.source),
@@ -202,6 +211,7 @@ export function registerExplain(context: vscode.ExtensionContext, engine: Engine
       ...(modelPath !== undefined ? { modelPath } : {}),
       methods,
       target,
+      ...(layer !== undefined ? { layer } : {}),
     };
     const panel = ExplainPanel.show(context.extensionUri, origin, host);
     return compute(panel, source.text);
@@ -262,6 +272,7 @@ export function registerExplain(context: vscode.ExtensionContext, engine: Engine
         steps: arg.steps,
         seed: arg.seed,
         maxTokens: maxTokens(),
+        layer: arg.layer,
       };
       return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Loupe: explaining ${path.basename(modelPath)}`, cancellable: true }, (_progress, token) =>
         engine.request('explain', params, token),
@@ -274,16 +285,18 @@ export function registerExplain(context: vscode.ExtensionContext, engine: Engine
     if (preset?.noPrompt) {
       let t: ExplainOrigin['target'];
       let modelPath: string | undefined;
+      let layer: ExplainOrigin['layer'];
       try {
+        if (preset.layer !== undefined) layer = typeof preset.layer === 'number' ? int(preset.layer, 'layer') : str(preset.layer, 'layer');
         t = preset.target === undefined ? null : typeof preset.target === 'number' ? int(preset.target, 'target') : attributionTarget(preset.target, 'target');
         if (preset.model !== undefined) modelPath = resolveModelArg(preset.model, vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd());
       } catch (e) {
         void vscode.window.showErrorMessage(`Loupe: invalid explanation arguments: ${describeError(e)}`);
         return undefined;
       }
-      return open(source, preset.methods && preset.methods.length > 0 ? preset.methods : [...DEFAULT_METHODS], t, modelPath);
+      return open(source, preset.methods && preset.methods.length > 0 ? preset.methods : [...DEFAULT_METHODS], t, modelPath, layer);
     }
-    let choice: { methods: AttributionMethod[]; target: ExplainOrigin['target'] } | undefined;
+    let choice: { methods: AttributionMethod[]; target: ExplainOrigin['target']; layer?: ExplainOrigin['layer'] } | undefined;
     try {
       choice = await ask(source);
     } catch (e) {
@@ -291,6 +304,6 @@ export function registerExplain(context: vscode.ExtensionContext, engine: Engine
       return undefined;
     }
     if (!choice) return undefined;
-    return open(source, choice.methods, choice.target);
+    return open(source, choice.methods, choice.target, undefined, choice.layer);
   });
 }

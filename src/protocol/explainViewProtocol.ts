@@ -20,6 +20,7 @@ export const METHOD_LABELS: Record<AttributionMethod, string> = {
   smoothgrad: 'SmoothGrad',
   gradshap: 'GradientSHAP',
   'attention-gradient': 'Attention × gradient',
+  'layer-gradxact': 'Layer gradient × activation',
 };
 const method = literal(...ATTRIBUTION_METHODS);
 
@@ -37,6 +38,8 @@ export const explainOrigin = obj({
    * generation), or null for the predicted class (or a non-classifier's default target).
    */
   target: nullable(union(int, attributionTarget)),
+  /** layer-gradxact's layer: a block index or a tensor name (absent: the engine's default). */
+  layer: optional(union(int, str)),
 });
 export type ExplainOrigin = Checked<typeof explainOrigin>;
 

@@ -252,7 +252,7 @@ export const attentionResult = obj({
 });
 export type AttentionResult = Checked<typeof attentionResult>;
 
-export const ATTRIBUTION_METHODS = ['occlusion', 'lime', 'kernelshap', 'ig', 'gradxinput', 'saliency', 'smoothgrad', 'gradshap', 'attention-gradient'] as const;
+export const ATTRIBUTION_METHODS = ['occlusion', 'lime', 'kernelshap', 'ig', 'gradxinput', 'saliency', 'smoothgrad', 'gradshap', 'attention-gradient', 'layer-gradxact'] as const;
 export const BASELINES = ['pad', 'mask', 'unk', 'zero', 'delete'] as const;
 const outputKind = literal('logit', 'probability', 'logprob');
 
@@ -290,6 +290,8 @@ export const explainParams = obj({
   maxTokens: optional(int),
   faithfulness: optional(bool),
   words: optional(bool),
+  /** layer-gradxact: a transformer block's index (its output) or a tensor name (default: the next-to-last block, the last one's input). */
+  layer: optional(union(int, str)),
 });
 export type ExplainParams = Checked<typeof explainParams>;
 
@@ -343,7 +345,12 @@ export type Explanation = Checked<typeof explanation>;
 export const explainResult = obj({ model: modelInfo, run: runInfo, explanations: arr(explanation) });
 export type ExplainResult = Checked<typeof explainResult>;
 
-export const planResult = obj({ numTokens: int, plans: arr(obj({ method: literal(...ATTRIBUTION_METHODS), forwardPasses: int })) });
+export const planResult = obj({
+  numTokens: int,
+  plans: arr(obj({ method: literal(...ATTRIBUTION_METHODS), forwardPasses: int })),
+  /** When layer-gradxact is planned: each transformer block's output tensor, in order (absent when they cannot be found). */
+  blocks: optional(arr(str)),
+});
 export type PlanResult = Checked<typeof planResult>;
 
 /** Whether a model's attention can be read (eager attention: a Softmax whose result multiplies the values). */

@@ -1,24 +1,10 @@
 // The `loupe` CLI, run as a user runs it (node bin/loupe.js …), over the bundled engine worker.
 
 import * as assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import { promisify } from 'node:util';
 import { maxAbsDiff, readJson, ROOT, SHARED_FIXTURES } from '../helpers';
-
-const run = promisify(execFile);
-const BIN = path.join(ROOT, 'bin', 'loupe.js');
-
-async function loupe(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd: ROOT, maxBuffer: 64 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+import { loupe } from './runLoupe';
 
 describe('loupe CLI', () => {
   for (const [folder, file] of [

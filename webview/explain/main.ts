@@ -122,6 +122,11 @@ class ExplainView {
       this.notices.push(n);
       app.append(el('p', 'notice', n));
     }
+    for (const e of r.explanations) {
+      // Which hidden state layer-gradxact attributed (recorded in its parameters).
+      const { layer, layerBlock } = e.parameters;
+      if (typeof layer === 'string') app.append(el('p', 'muted', `${METHOD_LABELS[e.method]} at ${typeof layerBlock === 'number' ? `block ${layerBlock}'s output, ` : 'the tensor '}${layer}`));
+    }
     for (const e of r.explanations) for (const w of e.warnings) {
       const n = `${METHOD_LABELS[e.method]}: ${w}`;
       this.notices.push(n);

@@ -9,6 +9,7 @@ import { classifyTexts, predictNextTokens, predictRows, Predictions } from '../i
 import { computeAttention } from '../methods/attention';
 import { relevanceForView } from '../methods/attentionRelevance';
 import { attribute, planAttribution, type AttributionRequest } from '../methods/attribution';
+import { modelBlockOutputs } from '../methods/attribution/layerGradXAct';
 import { findAttention } from '../model/attentionGraph';
 import { loadModel, type LoadedModel } from '../model/loadModel';
 import { importanceHandlers } from './importanceHandlers';
@@ -86,7 +87,8 @@ export const handlers: Handlers = {
   plan: async (params, state) => {
     const model = await textModel(params, effectiveThreads(state.settings));
     const plans = attributionRequests(params, state.settings).map((req) => ({ req, plan: planAttribution(model, params.text, req) }));
-    return { numTokens: plans[0]!.plan.numTokens, plans: plans.map(({ req, plan }) => ({ method: req.method, forwardPasses: plan.forwardPasses })) };
+    const blocks = params.methods.includes('layer-gradxact') ? blockOutputsOrNone(model) : undefined;
+    return { numTokens: plans[0]!.plan.numTokens, plans: plans.map(({ req, plan }) => ({ method: req.method, forwardPasses: plan.forwardPasses })), blocks };
   },
 
   explain: async (params, state, token, progress) => {
@@ -105,11 +107,11 @@ export const handlers: Handlers = {
       explanations.push({ ...r, parameters: { ...r.parameters } });
       before += budgets[i]!;
     }
-    const { methods, target, baseline, samples, noise, steps, rule, window, seed, gradients, maxTokens, faithfulness, words } = params;
+    const { methods, target, baseline, samples, noise, steps, rule, window, seed, gradients, maxTokens, faithfulness, words, layer } = params;
     const batchSize = Math.max(...explanations.map((e) => e.batchSize));
     return {
       model: model.info,
-      run: runInfo('explain', { methods, target, baseline, samples, noise, steps, rule, window, gradients, maxTokens, faithfulness, words }, model.info.sha256, batchSize, threads, seed ?? 0),
+      run: runInfo('explain', { methods, target, baseline, samples, noise, steps, rule, window, gradients, maxTokens, faithfulness, words, layer }, model.info.sha256, batchSize, threads, seed ?? 0),
       explanations,
     };
   },
@@ -145,6 +147,16 @@ async function attentionModel(ref: ParamsOf<'attention'>['model'], threads: numb
   return model;
 }
 
+/** The block outputs offered for layer-gradxact; none when the graph has no blocks Loupe can find (a tensor can still be named). */
+function blockOutputsOrNone(model: LoadedModel): string[] | undefined {
+  try {
+    return modelBlockOutputs(model);
+  } catch (e) {
+    if (e instanceof LoupeError) return undefined;
+    throw e;
+  }
+}
+
 /** One engine request per method: the shared settings of an `explain` call. */
 function attributionRequests(params: ExplainParams, settings: EngineSettings): AttributionRequest[] {
   if (params.methods.length === 0) throw new LoupeError('BAD_REQUEST', 'Name at least one attribution method.');
@@ -162,6 +174,7 @@ function attributionRequests(params: ExplainParams, settings: EngineSettings): A
     maxTokens: params.maxTokens ?? null,
     faithfulness: params.faithfulness ?? true,
     words: params.words ?? false,
+    layer: method === 'layer-gradxact' ? params.layer : undefined,
     maxMemoryMB: settings.maxMemoryMB,
   }));
 }

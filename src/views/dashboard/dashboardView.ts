@@ -208,6 +208,8 @@ export class DashboardView implements vscode.WebviewViewProvider, vscode.Disposa
             case 'saliency':
             case 'attention-gradient':
               return 'one gradient (exact where the graph allows, else finite differences)';
+            case 'layer-gradxact':
+              return 'one exact gradient · the last block\'s input';
             case 'smoothgrad':
             case 'gradshap':
               return `samples ${defaults.samples ?? 50} · seed ${defaults.seed ?? 0} · exact gradients`;

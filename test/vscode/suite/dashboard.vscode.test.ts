@@ -95,9 +95,9 @@ suite('Dashboard (Loupe side panel)', function () {
     assert.strictEqual(fact(a, 'Opset'), String(info.opset));
     assert.match(fact(a, 'Size'), /\d+(\.\d+)? (KB|MB)/);
     assert.match(fact(a, 'Attention'), /^readable \(\d+ layers\)$/);
-    // Each of the engine's nine attribution methods with the forward passes it implies (planned by the engine).
+    // Each of the engine's ten attribution methods with the forward passes it implies (planned by the engine).
     const planned = a.state.budgets!.methods;
-    assert.strictEqual(planned.length, 9, JSON.stringify(planned.map((m) => m.method)));
+    assert.strictEqual(planned.length, 10, JSON.stringify(planned.map((m) => m.method)));
     assert.strictEqual(a.drawn.budgets.length, planned.length, JSON.stringify(a.drawn.budgets));
     for (const m of planned) assert.ok(m.forwardPasses !== null && m.forwardPasses > 0, `${m.method}: ${m.forwardPasses} passes`);
     assert.ok(a.drawn.budgets.some((b) => b.startsWith('Occlusion |') && b.endsWith(`| ${planned.find((m) => m.method === 'occlusion')!.forwardPasses}`)), JSON.stringify(a.drawn.budgets));

@@ -7,21 +7,10 @@
 // explain-context-hover.png.
 import assert from 'node:assert/strict';
 import { ui } from './context.mjs';
-import { waitFor } from './workbench.mjs';
+import { quickPickRows, waitFor } from './workbench.mjs';
 
 const FILE = 'prompt.txt';
 const PANEL = `Explanation: ${FILE}`;
-
-/** The visible quick pick's rows: label, description, checked (multi-select). */
-async function quickPickRows(page) {
-  return page.locator('.quick-input-widget .quick-input-list .monaco-list-row').evaluateAll((rows) =>
-    rows.map((r) => ({
-      label: r.querySelector('.label-name')?.textContent?.trim() ?? '',
-      description: r.querySelector('.label-description')?.textContent?.trim() ?? '',
-      checked: r.querySelector('input[type=checkbox]')?.checked ?? r.querySelector('.monaco-checkbox')?.classList.contains('checked') ?? null,
-    })),
-  );
-}
 
 suite('Explain from the explorer', function () {
   this.timeout(180_000);
@@ -41,7 +30,7 @@ suite('Explain from the explorer', function () {
 
     // 1. The methods, each with the forward passes it will take; occlusion and KernelSHAP preselected.
     // The list renders its rows over a few frames: wait for all of them, not the first five drawn.
-    const METHODS = ['Occlusion', 'LIME', 'KernelSHAP', 'Integrated Gradients', 'Gradient × Input', 'Saliency', 'SmoothGrad', 'GradientSHAP', 'Attention × gradient'];
+    const METHODS = ['Occlusion', 'LIME', 'KernelSHAP', 'Integrated Gradients', 'Gradient × Input', 'Saliency', 'SmoothGrad', 'GradientSHAP', 'Attention × gradient', 'Layer gradient × activation'];
     const methods = await waitFor('the methods quick pick', () => quickPickRows(page), { timeout: 30_000, accept: (rows) => rows.length >= METHODS.length && rows.every((r) => /forward passes$/.test(r.description)) });
     assert.deepEqual(
       methods.map((r) => r.label),

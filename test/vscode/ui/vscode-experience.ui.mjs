@@ -149,7 +149,7 @@ suite('The VS Code experience: dashboard, palette, cancel, restart, reload', fun
     const facts = await waitFor('the facts of the current model', () => dashboardFacts(frame), { accept: (f) => /^text-classifier/.test(f.Task ?? ''), timeout: 30_000 });
     assert.match(facts['SHA-256'], /^[0-9a-f]{64}$/);
     assert.match(facts.Attention, /^readable/);
-    assert.ok((await frame.locator('.dash-budgets tr[data-method]').count()) === 9, 'the nine attribution methods with their forward passes');
+    assert.ok((await frame.locator('.dash-budgets tr[data-method]').count()) === 10, 'the ten attribution methods with their forward passes');
     await shot('dashboard', rect);
 
     // Pick the bundled LM in the view, as a user: open the dropdown, click the option.

@@ -32,6 +32,18 @@ export async function waitFor(what, probe, { timeout = 15_000, interval = 100, a
   }
 }
 
+/** The visible quick pick's rows: label, description, the whole row's text (with its detail), checked (multi-select). */
+export async function quickPickRows(page) {
+  return page.locator('.quick-input-widget .quick-input-list .monaco-list-row').evaluateAll((rows) =>
+    rows.map((r) => ({
+      label: r.querySelector('.label-name')?.textContent?.trim() ?? '',
+      description: r.querySelector('.label-description')?.textContent?.trim() ?? '',
+      text: r.textContent ?? '',
+      checked: r.querySelector('input[type=checkbox]')?.checked ?? r.querySelector('.monaco-checkbox')?.classList.contains('checked') ?? null,
+    })),
+  );
+}
+
 /** `[id="..."]`: status bar ids contain dots. */
 const byId = (id) => `[id="${id.replace(/"/g, '\\"')}"]`;
 

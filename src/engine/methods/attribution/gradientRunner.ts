@@ -142,9 +142,11 @@ export class GradientRunner {
           if (!t) continue;
           const dims = t.value.dims.map(Number);
           const each = (t.value.data as Float32Array).length / n;
+          const tapGrad = (t.grad.data as Float32Array).subarray(b * each, (b + 1) * each);
           taps[t.name] = {
             value: (t.value.data as Float32Array).subarray(b * each, (b + 1) * each),
-            grad: (t.grad.data as Float32Array).subarray(b * each, (b + 1) * each),
+            // ∇p = p ∇log p for the taps too, as for the word embeddings.
+            grad: probability ? tapGrad.map((v) => v * value) : tapGrad,
             dims: [1, ...dims.slice(1)],
           };
         }

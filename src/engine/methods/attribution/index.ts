@@ -22,6 +22,7 @@ import { gradientSupport } from './gradientModel';
 import { gradientRunner } from './gradientRunner';
 import { DEFAULT_FD_STEP, gradientTimesInput, gradXInputPasses, igPasses, integratedGradients } from './gradients';
 import { kernelShap, kernelShapPasses } from './kernelShap';
+import { layerGradientRunner, layerGradientXActivation, resolveLayer, type ResolvedLayer } from './layerGradXAct';
 import { lime, limeOptions, limePasses } from './lime';
 import type { MethodOutput } from './method';
 import { occlusion, occlusionPasses } from './occlusion';
@@ -48,9 +49,9 @@ import { aggregateWords } from './words';
 export * from './types';
 export type { RunEnv } from './runner';
 
-const GRADIENT_METHODS = new Set(['ig', 'gradxinput', 'saliency', 'smoothgrad', 'gradshap', 'attention-gradient']);
+const GRADIENT_METHODS = new Set(['ig', 'gradxinput', 'saliency', 'smoothgrad', 'gradshap', 'attention-gradient', 'layer-gradxact']);
 /** Methods that need the whole gradient, which finite differences cannot give at a sensible cost. */
-const EXACT_ONLY = new Set(['saliency', 'smoothgrad', 'gradshap', 'attention-gradient']);
+const EXACT_ONLY = new Set(['saliency', 'smoothgrad', 'gradshap', 'attention-gradient', 'layer-gradxact']);
 /** Methods with a baseline embedding, as Integrated Gradients has. */
 const PATH_METHODS = new Set(['ig', 'gradshap']);
 
@@ -130,6 +131,8 @@ export function resolveParameters(model: LoadedModel, req: AttributionRequest): 
   if (req.lime?.kernelWidth !== undefined && !(req.lime.kernelWidth > 0)) throw bad(`lime.kernelWidth must be > 0, not ${req.lime.kernelWidth}.`);
   const lo = req.method === 'lime' ? limeOptions(req.lime) : null;
   if (lo && lo.regressor !== 'linear' && !(lo.alpha > 0)) throw bad(`lime.alpha must be > 0, not ${lo.alpha}.`);
+  if (req.layer !== undefined && req.method !== 'layer-gradxact') throw bad(`layer is a parameter of layer-gradxact, not of ${req.method}.`);
+  const layer = req.method === 'layer-gradxact' ? layerOf(model, req.layer) : null;
   return {
     method: req.method,
     gradients: grad?.gradients ?? null,
@@ -148,7 +151,22 @@ export function resolveParameters(model: LoadedModel, req: AttributionRequest): 
     maxTokens: req.maxTokens ?? null,
     faithfulness: faithfulnessOptions(req.faithfulness),
     words: req.words ?? false,
+    layer: layer?.tensor ?? null,
+    layerBlock: layer?.block ?? null,
   };
+}
+
+/**
+ * The layer of layer-gradxact. The default (the last block's input) is left unresolved (null) when the graph
+ * has no block to find, so that planning every method goes on; the run then says why.
+ */
+function layerOf(model: LoadedModel, layer: number | string | undefined): ResolvedLayer | null {
+  try {
+    return resolveLayer(model, layer);
+  } catch (e) {
+    if (layer === undefined && e instanceof LoupeError) return null;
+    throw e;
+  }
 }
 
 export interface PlanShape {
@@ -185,6 +203,7 @@ function stepPasses(p: AttributionParameters, n: number, M: number, seed: number
       break;
     case 'saliency':
     case 'attention-gradient':
+    case 'layer-gradxact':
       passes += exactGradientPasses.atInput();
       break;
     case 'smoothgrad':
@@ -358,6 +377,11 @@ async function runStep(
       out = await attentionGradient(p, runner, await attentionGradientRunner(runner, taps), taps);
       break;
     }
+    case 'layer-gradxact': {
+      const tensor = params.layer ?? resolveLayer(model, undefined).tensor;
+      out = await layerGradientXActivation(p, runner, await layerGradientRunner(runner, tensor), tensor);
+      break;
+    }
   }
   const scores = new Array<number>(ids.length).fill(0);
   const attributed = new Array<boolean>(ids.length).fill(false);
@@ -389,6 +413,15 @@ async function runStep(
         `The scores sum to ${(fx! - out.baselineValue + out.completenessGap).toPrecision(4)} where f(x) − f(baseline) = ${(fx! - out.baselineValue).toPrecision(4)}: ` +
           `the integral has not converged (${params.rule}, ${params.steps} steps). More steps, Gauss–Legendre, or another baseline ` +
           '(a zero embedding is a singular point for models that normalize each embedding directly) should close the gap.',
+      );
+    }
+  }
+  if (params.method === 'layer-gradxact') {
+    const rows = new Set(targetRows(p));
+    if (out.positions.every((pos, q) => rows.has(pos) || out.values[q] === 0)) {
+      warnings.push(
+        `Only the position${rows.size > 1 ? 's' : ''} the target is read from got a gradient at ${params.layer ?? 'this layer'}: after the last attention, each position reaches only its own output. ` +
+          'An earlier block spreads the attribution over the tokens.',
       );
     }
   }

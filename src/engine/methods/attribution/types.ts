@@ -4,7 +4,7 @@
 import type { TokenSpan, Truncation } from '../../../protocol/workerProtocol';
 import type { IgRule } from './quadrature';
 
-export const ATTRIBUTION_METHODS = ['occlusion', 'lime', 'kernelshap', 'ig', 'gradxinput', 'saliency', 'smoothgrad', 'gradshap', 'attention-gradient'] as const;
+export const ATTRIBUTION_METHODS = ['occlusion', 'lime', 'kernelshap', 'ig', 'gradxinput', 'saliency', 'smoothgrad', 'gradshap', 'attention-gradient', 'layer-gradxact'] as const;
 export type AttributionMethod = (typeof ATTRIBUTION_METHODS)[number];
 
 /** What an absent token becomes: a [PAD]/[MASK]/[UNK] id, removal, or (gradients) a zero embedding. */
@@ -70,6 +70,8 @@ export interface AttributionRequest {
   faithfulness?: boolean | FaithfulnessOptions;
   /** Also merge sub-tokens into words by their character spans (default false). */
   words?: boolean;
+  /** layer-gradxact: a block index (its output; default the next-to-last block, the last one's input) or a tensor name. */
+  layer?: number | string;
 }
 
 export interface FaithfulnessOptions {
@@ -189,6 +191,9 @@ export interface AttributionParameters {
   maxTokens: number | null;
   faithfulness: Required<FaithfulnessOptions> | null;
   words: boolean;
+  /** layer-gradxact: the tensor attributed (resolved from a block index), and that block; else null. */
+  layer: string | null;
+  layerBlock: number | null;
 }
 
 export interface AttributionResult extends AttributionStep {
