@@ -92,6 +92,8 @@ export interface GradCheck {
   numeric: Float64Array;
   value: number;
   forward: number;
+  /** The op types of the backward nodes written. */
+  ops: string[];
 }
 
 /** The gradient graph's ∂f/∂X and f, and central finite differences of the plain model's f. */
@@ -150,7 +152,7 @@ export async function gradCheck(c: OpCase, dir: string, seed = 1, h = 1e-2): Pro
   }
   const forward = await f(x);
   await plain.release();
-  return { exact: out[gradOutput('X')]!.data as Float32Array, numeric, value: (out[TARGET_VALUE]!.data as Float32Array)[0]!, forward };
+  return { exact: out[gradOutput('X')]!.data as Float32Array, numeric, value: (out[TARGET_VALUE]!.data as Float32Array)[0]!, forward, ops: built.addition.nodes.map((n) => n.opType) };
 }
 
 /** Asserts that the gradient graph's f equals the plain forward and ∂f/∂X equals finite differences (relative L2 < 2e-3). */

@@ -3,15 +3,28 @@
 
 import type { Emitter } from './emitter';
 import { differentiableInputs, GradientPlan } from './plan';
+import { RowGradients } from './rowGradients';
 import { opKey, VJPS } from './vjp';
 import { UnsupportedGradient } from './vjp/types';
 
-/** Emits the backward pass from `seed` (the gradient of the target's tensor) and returns the gradient tensor of each of `wrt` (null: none flows). */
-export function emitBackward(plan: GradientPlan, e: Emitter, seed: { tensor: string; grad: string }, wrt: string[]): Map<string, string | null> {
+/**
+ * Emits the backward pass from `seed` (the gradient of the target's tensor) and returns the gradient
+ * tensor of each of `wrt` (null: none flows). `seqLength` is the probe's sequence length, by which
+ * [batch, sequence, hidden] tensors are told (rowGradients.ts).
+ */
+export function emitBackward(plan: GradientPlan, e: Emitter, seed: { tensor: string; grad: string }, wrt: string[], seqLength: number): Map<string, string | null> {
   const received = new Map<string, string[]>([[seed.tensor, [seed.grad]]]);
+  const rows = new RowGradients(e, seqLength);
   const total = (t: string): string | null => {
-    const list = received.get(t);
-    if (!list || list.length === 0) return null;
+    const received0 = received.get(t);
+    if (!received0 || received0.length === 0) return null;
+    // Gradients of the same one row stay a row; mixed with full-size ones, they are widened.
+    const row = rows.rowOf(received0[0]!);
+    if (row !== undefined && received0.every((g) => rows.rowOf(g) === row)) {
+      if (received0.length > 1) received.set(t, [rows.mark(e.op1('Sum', received0), row)]);
+      return received.get(t)![0]!;
+    }
+    const list = received0.map((g) => rows.widen(g, t));
     if (list.length === 1 && !e.broadcastable.has(list[0]!)) return list[0]!;
     // Sum broadcasts a reduction's smaller gradient; only when all are smaller is it expanded.
     let sum = list.length > 1 ? e.op1('Sum', list) : list[0]!;
@@ -27,12 +40,29 @@ export function emitBackward(plan: GradientPlan, e: Emitter, seed: { tensor: str
     if (!vjp) throw new UnsupportedGradient(node.opType, 'no vector-Jacobian product');
     const slots = new Set(differentiableInputs(node));
     const needs = (i: number): boolean => slots.has(i) && plan.needed.has(node.inputs[i] ?? '');
-    const gx = vjp({ node, e, opset: e.opset, gy, needs });
+    const fromGather = gy[0] && needs(0) ? rows.fromGather(node, gy[0]) : null;
+    let gx: (string | null)[];
+    if (fromGather) gx = [fromGather];
+    else {
+      const rowNode = rows.rowNode(node, gy);
+      const dense = rowNode ? gy : gy.map((g, i) => (g ? rows.widen(g, node.outputs[i]!) : g));
+      const from = e.nodes.length;
+      gx = vjp({ node: rowNode?.node ?? node, e, opset: e.opset, gy: dense, needs });
+      if (rowNode) {
+        rows.materialize(from);
+        rows.markInputs(gx, rowNode.sliced, rowNode.row);
+      }
+    }
     gx.forEach((g, i) => {
       if (!g || !needs(i)) return;
       const input = node.inputs[i]!;
       (received.get(input) ?? received.set(input, []).get(input)!).push(g);
     });
   }
-  return new Map(wrt.map((t) => [t, total(t)]));
+  return new Map(
+    wrt.map((t) => {
+      const g = total(t);
+      return [t, g && rows.widen(g, t)];
+    }),
+  );
 }

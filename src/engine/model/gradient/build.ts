@@ -16,7 +16,7 @@ export { constantTensors } from './plan';
 import { emitTarget, TARGET_INPUTS, TARGET_VALUE } from './target';
 import { UnsupportedGradient } from './vjp/types';
 
-export const GRADIENT_GRAPH_VERSION = 7;
+export const GRADIENT_GRAPH_VERSION = 11;
 export const PROBE_BATCH = 2;
 export const PROBE_LENGTH = 5;
 
@@ -95,13 +95,16 @@ export function gradientAddition(spec: GradientSpec, p: GradientPlan, dims: Map<
   const head = emitTarget(e, spec.logits);
   const wanted = [spec.wrt, ...spec.taps];
   const fused = fuseForBackward(p, { rank: (t) => facts.dims(t).length, constant: facts.constant });
-  const found = emitBackward(fused, e, { tensor: spec.logits, grad: head.seed }, wanted);
+  const found = emitBackward(fused, e, { tensor: spec.logits, grad: head.seed }, wanted, PROBE_LENGTH);
   const grads: Record<string, string> = {};
   const outputs = [{ name: TARGET_VALUE, elemType: FLOAT }];
+  const renamed = new Map<string, string>();
   for (const t of wanted) {
     const g = found.get(t);
     if (!g) continue;
-    grads[t] = e.opTo(gradOutput(t), 'Identity', [g]);
+    // Each gradient tensor is named as its output once; a second use of the same tensor is copied.
+    grads[t] = e.rename(g, gradOutput(t)) ? gradOutput(t) : e.opTo(gradOutput(t), 'Identity', [renamed.get(g) ?? g]);
+    renamed.set(g, grads[t]!);
     outputs.push({ name: grads[t]!, elemType: FLOAT });
   }
   for (const t of spec.taps) if (grads[t]) outputs.push({ name: t, elemType: FLOAT });

@@ -48,6 +48,21 @@ export class Emitter {
     return output;
   }
 
+  /**
+   * Gives a tensor made here a fixed name (a graph output), in its node and its readers, instead of
+   * copying it through an Identity: ONNX Runtime runs every node, fetched or not, and an Identity of
+   * an attention gradient copies [batch, heads, seq, seq] floats each run. False if no node here makes it.
+   */
+  rename(from: string, to: string): boolean {
+    const maker = this.nodes.find((n) => n.outputs.includes(from));
+    if (!maker) return false;
+    for (const n of this.nodes) {
+      n.outputs = n.outputs.map((o) => (o === from ? to : o));
+      n.inputs = n.inputs.map((i) => (i === from ? to : i));
+    }
+    return true;
+  }
+
   op1(opType: string, inputs: string[], attrs?: Record<string, AttrValue>): string {
     return this.op(opType, inputs, attrs)[0]!;
   }

@@ -123,11 +123,11 @@ export function geluTanhSlope(e: Emitter, x: string): string {
 
 /** d/dx of the exact GELU x Φ(x): Φ(x) + x φ(x). */
 export function geluErfSlope(e: Emitter, x: string): string {
-  // Φ(x) + x φ(x) = ½ + ½ erf(u) + x exp(ln(1/√(2π)) − u²), u = x/√2: eight full-size nodes, the
-  // constants folded where they cost no node.
+  // Φ(x) + x φ(x) = ½ + ½ erf(u) + x exp(ln(1/√(2π)) − u²), u = x/√2: nine full-size nodes, the
+  // constants folded where they cost no node (two Adds: a Sum broadcasting a scalar costs three).
   const u = e.mul(x, e.scalar(INV_SQRT_2));
   const xpdf = e.mul(x, e.op1('Exp', [e.sub(e.scalar(LN_INV_SQRT_2PI), e.mul(u, u))]));
-  return e.op1('Sum', [e.scalar(0.5), e.mul(e.op1('Erf', [u]), e.scalar(0.5)), xpdf]);
+  return e.add(e.mul(e.op1('Erf', [u]), e.scalar(0.5)), e.add(xpdf, e.scalar(0.5)));
 }
 
 function variadic(mean: boolean): Vjp {

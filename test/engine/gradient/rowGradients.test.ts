@@ -1,0 +1,89 @@
+// One-row gradients (rowGradients.ts): below a read of one position (Gather(h, i, axis 1), as a
+// [CLS] pooler does), position-wise ops are differentiated on that row alone and the row is widened
+// where positions mix. The gradient still equals central finite differences, and the graph shows
+// which way it went. The tensors are [2, 5, 4]: 5 is the probe's sequence length, by which
+// [batch, sequence, hidden] tensors are told.
+
+import * as assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import * as fs from 'node:fs';
+import { tempDir } from '../../helpers';
+import { PROBE_LENGTH } from '../../../src/engine/model/gradient/build';
+import { gradCheck, OpCase } from './tinyModel';
+
+const dir = tempDir('rows');
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const f = (name: string, dims: number[]) => ({ name, dims, values: [] as number[] });
+const i64 = (name: string, values: number[], dims = [values.length]) => ({ name, dims, values, type: 'int64' as const });
+
+/** A post-LN block: positions mix (a [5×5] matrix over the sequence), then a position-wise tail read at `row`. */
+function classifier(row: number, opts: { mix?: boolean; readTable?: boolean; length?: number } = {}): OpCase {
+  const mix = opts.mix ?? true;
+  const L = opts.length ?? PROBE_LENGTH;
+  return {
+    name: `read position ${row}${mix ? ', positions mixed before' : ''}${opts.readTable ? ', a [sequence, hidden] table added in the tail' : ''}${L !== PROBE_LENGTH ? ` (length ${L})` : ''}`,
+    opset: 17,
+    x: [2, L, 4],
+    y: [2, 4],
+    nodes: [
+      ...(mix
+        ? [
+            { opType: 'Transpose', inputs: ['X'], outputs: ['xt'], attrs: { perm: [0, 2, 1] } },
+            { opType: 'MatMul', inputs: ['xt', 'M'], outputs: ['mixed_t'] },
+            { opType: 'Transpose', inputs: ['mixed_t'], outputs: ['mixed'], attrs: { perm: [0, 2, 1] } },
+            { opType: 'Add', inputs: ['mixed', 'X'], outputs: ['h0'] },
+          ]
+        : [{ opType: 'Identity', inputs: ['X'], outputs: ['h0'] }]),
+      { opType: 'MatMul', inputs: ['h0', 'W'], outputs: ['a'] },
+      { opType: 'Add', inputs: ['a', 'B'], outputs: ['ab'] },
+      { opType: 'Tanh', inputs: ['ab'], outputs: ['t'] },
+      { opType: 'Mul', inputs: ['t', 'h0'], outputs: ['th'] },
+      { opType: 'Add', inputs: ['th', opts.readTable ? 'T' : 'h0'], outputs: ['r'] },
+      { opType: 'LayerNormalization', inputs: ['r', 'S', 'Bn'], outputs: ['n'], attrs: { axis: -1 } },
+      { opType: 'Gather', inputs: ['n', 'idx'], outputs: ['Y'], attrs: { axis: 1 } },
+    ],
+    inits: [f('M', [L, L]), f('W', [4, 4]), f('B', [4]), f('S', [4]), f('Bn', [4]), f('T', [L, 4]), i64('idx', [row], [])],
+  };
+}
+
+/** Relative L2 of the exact gradient against central differences with step 1e-3 (this tail's LayerNorm curves enough that 1e-2 leaves a 1e-2 truncation error). */
+async function relativeError(c: OpCase): Promise<{ rel: number; ops: string[] }> {
+  const r = await gradCheck(c, dir, 1, 1e-3);
+  assert.ok(Math.abs(r.value - r.forward) <= 1e-5 * Math.max(1, Math.abs(r.forward)), `f ${r.value} vs forward ${r.forward}`);
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < r.exact.length; i++) {
+    num += (r.exact[i]! - r.numeric[i]!) ** 2;
+    den += r.numeric[i]! ** 2;
+  }
+  assert.ok(den > 0, 'the gradient is not identically zero');
+  return { rel: Math.sqrt(num / den), ops: r.ops };
+}
+
+const count = (ops: string[], op: string): number => ops.filter((o) => o === op).length;
+
+describe('one-row gradients below a read of one position', () => {
+  for (const c of [classifier(0), classifier(3), classifier(4, { mix: false })]) {
+    test(`${c.name}: equals central finite differences, the tail differentiated on one row`, async () => {
+      const { rel, ops } = await relativeError(c);
+      assert.ok(rel < 2e-3, `relative L2 ${rel.toExponential(2)}`);
+      assert.ok(ops.includes('Slice') && ops.includes('Pad'), `rows sliced and widened: ${ops.join(' ')}`);
+    });
+  }
+
+  test('without the probe sequence length nothing is taken for a sequence: full-size gradients, no rows', async () => {
+    const rows = await relativeError(classifier(3));
+    const dense = await relativeError(classifier(3, { length: PROBE_LENGTH + 1 }));
+    assert.ok(dense.rel < 2e-3, `relative L2 ${dense.rel.toExponential(2)}`);
+    assert.equal(count(dense.ops, 'Pad'), 0);
+    // The read's gradient is scattered into zeros on the full-size path only.
+    assert.equal(count(dense.ops, 'ScatterElements'), count(rows.ops, 'ScatterElements') + 1);
+  });
+
+  test('a [sequence, hidden] table in the tail: the row is widened before it, and the gradient stays exact', async () => {
+    const { rel, ops } = await relativeError(classifier(2, { readTable: true }));
+    assert.ok(rel < 2e-3, `relative L2 ${rel.toExponential(2)}`);
+    assert.ok(ops.includes('Pad'), ops.join(' '));
+  });
+});
