@@ -155,9 +155,12 @@ export async function gradCheck(c: OpCase, dir: string, seed = 1, h = 1e-2): Pro
   return { exact: out[gradOutput('X')]!.data as Float32Array, numeric, value: (out[TARGET_VALUE]!.data as Float32Array)[0]!, forward, ops: built.addition.nodes.map((n) => n.opType) };
 }
 
-/** Asserts that the gradient graph's f equals the plain forward and ∂f/∂X equals finite differences (relative L2 < 2e-3). */
-export async function assertGradientMatches(c: OpCase, dir: string): Promise<void> {
-  const r = await gradCheck(c, dir);
+/**
+ * Asserts that the gradient graph's f equals the plain forward and ∂f/∂X equals central finite
+ * differences of step h (relative L2 < 2e-3); returns the check, with the backward's op types.
+ */
+export async function assertGradientMatches(c: OpCase, dir: string, h = 1e-2): Promise<GradCheck> {
+  const r = await gradCheck(c, dir, 1, h);
   assert.ok(Math.abs(r.value - r.forward) <= 1e-5 * Math.max(1, Math.abs(r.forward)), `f ${r.value} vs forward ${r.forward}`);
   let num = 0;
   let den = 0;
@@ -169,4 +172,5 @@ export async function assertGradientMatches(c: OpCase, dir: string): Promise<voi
   assert.equal(r.exact.length, r.numeric.length);
   assert.ok(den > 0, 'the gradient is not identically zero');
   assert.ok(rel < 2e-3, `relative L2 ${rel.toExponential(2)}: exact [${Array.from(r.exact.slice(0, 6)).map((v) => v.toFixed(4))}] vs numeric [${Array.from(r.numeric.slice(0, 6)).map((v) => v.toFixed(4))}]`);
+  return r;
 }

@@ -160,7 +160,9 @@ const CASES: OpCase[] = [
 
 describe('vector-Jacobian products equal central finite differences', () => {
   for (const c of CASES) {
-    test(c.name, () => assertGradientMatches(c, dir));
+    test(c.name, async () => {
+      await assertGradientMatches(c, dir);
+    });
   }
 });
 
