@@ -43,15 +43,18 @@ export interface ExplainArgs {
   seed?: number;
   /** layer-gradxact: a block index or a tensor name (default: the last block's input). */
   layer?: number | string;
-  /** Interactive run without the quick picks (for tests). */
+  /** Interactive run without the quick picks (Compare Methods, tests). */
   noPrompt?: boolean;
+  /** Methods run only where the model has exact gradients (dropped where they would take finite differences). */
+  whenExact?: AttributionMethod[];
 }
 
 function isExplainArgs(v: unknown): v is ExplainArgs {
   if (typeof v !== 'object' || v === null || v instanceof vscode.Uri) return false;
   const o = v as Record<string, unknown>;
   if (o.text !== undefined && typeof o.text !== 'string') return false;
-  if (o.methods !== undefined && !(Array.isArray(o.methods) && o.methods.every((m) => (ATTRIBUTION_METHODS as readonly unknown[]).includes(m)))) return false;
+  const methodList = (x: unknown): boolean => x === undefined || (Array.isArray(x) && x.every((m) => (ATTRIBUTION_METHODS as readonly unknown[]).includes(m)));
+  if (!methodList(o.methods) || !methodList(o.whenExact)) return false;
   return o.text !== undefined || o.uri !== undefined;
 }
 
@@ -158,6 +161,17 @@ export function registerExplain(context: vscode.ExtensionContext, engine: Engine
     log: engine.log,
   };
 
+  /** Those of `methods` that get exact gradients on the model (none if planning fails: the run says why). */
+  const exactOnes = async (text: string, methods: AttributionMethod[], modelPath?: string): Promise<AttributionMethod[]> => {
+    try {
+      const plan = await engine.request('plan', { model: { path: modelPath ?? models.current() }, text, methods, maxTokens: maxTokens() });
+      return plan.plans.filter((p) => p.gradients === 'exact').map((p) => p.method);
+    } catch (e) {
+      engine.log.warn(`Plan failed: ${describeError(e)}`);
+      return [];
+    }
+  };
+
   /** The quick picks: methods (with planned forward passes) and, for a classifier, the class; for a causal LM, the target. */
   const ask = async (target: SourceText): Promise<{ methods: AttributionMethod[]; target: ExplainOrigin['target']; layer?: ExplainOrigin['layer'] } | undefined> => {
     const modelPath = models.current();
@@ -170,11 +184,16 @@ export function registerExplain(context: vscode.ExtensionContext, engine: Engine
         engine.request('describe', { model: { path: modelPath } }),
       ]),
     );
-    const passes = new Map(plan?.plans.map((p) => [p.method, p.forwardPasses]) ?? []);
+    const planned = new Map(plan?.plans.map((p) => [p.method, p]) ?? []);
+    const describe = (m: AttributionMethod): string => {
+      const p = planned.get(m);
+      if (!p) return 'forward passes unknown';
+      return `${p.forwardPasses} forward passes${p.gradients === 'exact' ? ', exact gradients' : p.gradients === 'finite-differences' ? ', finite differences' : ''}`;
+    };
     const items = ATTRIBUTION_METHODS.map((m) => ({
       label: METHOD_LABELS[m],
       method: m,
-      description: passes.has(m) ? `${passes.get(m)} forward passes` : 'forward passes unknown',
+      description: describe(m),
       picked: DEFAULT_METHODS.includes(m),
     }));
     const picked = await vscode.window.showQuickPick(items, {
@@ -294,7 +313,9 @@ export function registerExplain(context: vscode.ExtensionContext, engine: Engine
         void vscode.window.showErrorMessage(`Loupe: invalid explanation arguments: ${describeError(e)}`);
         return undefined;
       }
-      return open(source, preset.methods && preset.methods.length > 0 ? preset.methods : [...DEFAULT_METHODS], t, modelPath, layer);
+      let methods = preset.methods && preset.methods.length > 0 ? preset.methods : [...DEFAULT_METHODS];
+      if (preset.whenExact && preset.whenExact.length > 0) methods = methods.concat(await exactOnes(source.text, preset.whenExact, modelPath));
+      return open(source, methods, t, modelPath, layer);
     }
     let choice: { methods: AttributionMethod[]; target: ExplainOrigin['target']; layer?: ExplainOrigin['layer'] } | undefined;
     try {

@@ -1,6 +1,6 @@
 // The commands around the result panels: Explain Prompt (the whole file), Explain Selection,
-// Compare Methods (every perturbation method on the prompt, into the explanation panel's methods
-// table), Export Result (HTML, JSON or CSV of the result panel looked at last: explanation,
+// Compare Methods (every perturbation method on the prompt, and the gradient methods where the model
+// has exact gradients, into the explanation panel's methods table with their faithfulness), Export Result (HTML, JSON or CSV of the result panel looked at last: explanation,
 // attention or feature importance) and Open Dashboard.
 // They go through "Loupe: Explain" (src/commands/explain.ts) for the computation itself.
 
@@ -11,8 +11,10 @@ import { bool, literal, obj, optional, str } from '../protocol/check';
 import { EXPORT_FORMATS, type ExportFormatName } from '../protocol/sourceView';
 import { lastActiveResultPanel, openResultPanels, type AnyResultPanel } from '../views/sourcePanel';
 
-/** The perturbation methods (no gradients): what Compare Methods runs. */
+/** The perturbation methods (no gradients): what Compare Methods always runs. */
 export const PERTURBATION_METHODS = ['occlusion', 'lime', 'kernelshap'] as const;
+/** What Compare Methods adds where the model has exact gradients (by finite differences they cost a forward pass per token and step). */
+export const EXACT_GRADIENT_METHODS = ['gradxinput', 'ig'] as const;
 
 /** The walkthrough's example prompt (an obvious spam message, so the bundled classifier has something to say). */
 const WALKTHROUGH_PROMPT = 'Congratulations! You have won a free cruise. Reply now with your bank details to claim your prize.\n';
@@ -60,7 +62,7 @@ export function registerResultCommands(): vscode.Disposable {
         void vscode.window.showInformationMessage('Loupe: open a prompt file to compare the attribution methods on it.');
         return undefined;
       }
-      return vscode.commands.executeCommand(Commands.explain, { uri, methods: [...PERTURBATION_METHODS], noPrompt: true });
+      return vscode.commands.executeCommand(Commands.explain, { uri, methods: [...PERTURBATION_METHODS], whenExact: [...EXACT_GRADIENT_METHODS], noPrompt: true });
     }),
     vscode.commands.registerCommand(Commands.exportResult, async () => {
       let panel = lastActiveResultPanel();

@@ -347,7 +347,8 @@ export type ExplainResult = Checked<typeof explainResult>;
 
 export const planResult = obj({
   numTokens: int,
-  plans: arr(obj({ method: literal(...ATTRIBUTION_METHODS), forwardPasses: int })),
+  /** `gradients`: how a gradient method would get its gradients on this model (null: not a gradient method). */
+  plans: arr(obj({ method: literal(...ATTRIBUTION_METHODS), forwardPasses: int, gradients: optional(nullable(literal('exact', 'finite-differences'))) })),
   /** When layer-gradxact is planned: each transformer block's output tensor, in order (absent when they cannot be found). */
   blocks: optional(arr(str)),
 });

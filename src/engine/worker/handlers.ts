@@ -88,7 +88,7 @@ export const handlers: Handlers = {
     const model = await textModel(params, effectiveThreads(state.settings));
     const plans = attributionRequests(params, state.settings).map((req) => ({ req, plan: planAttribution(model, params.text, req) }));
     const blocks = params.methods.includes('layer-gradxact') ? blockOutputsOrNone(model) : undefined;
-    return { numTokens: plans[0]!.plan.numTokens, plans: plans.map(({ req, plan }) => ({ method: req.method, forwardPasses: plan.forwardPasses })), blocks };
+    return { numTokens: plans[0]!.plan.numTokens, plans: plans.map(({ req, plan }) => ({ method: req.method, forwardPasses: plan.forwardPasses, gradients: plan.parameters.gradients ?? null })), blocks };
   },
 
   explain: async (params, state, token, progress) => {

@@ -38,6 +38,14 @@ describe('fallback to finite differences', () => {
     assert.equal(fallback.plans.length, ATTRIBUTION_METHODS.length);
     // IG by finite differences: 2 passes per token and step.
     assert.ok(fallback.plans.find((p) => p.method === 'ig')!.forwardPasses > 2 * 50 * (fallback.numTokens - 2));
+    // The plan says how each gradient method would get its gradients (Compare Methods keeps the exact ones).
+    const how = (plans: typeof fallback.plans, m: string) => plans.find((p) => p.method === m)!.gradients;
+    assert.equal(how(fallback.plans, 'ig'), 'finite-differences');
+    assert.equal(how(fallback.plans, 'gradxinput'), 'finite-differences');
+    assert.equal(how(fallback.plans, 'occlusion'), null);
+    const exact = await engine('plan', { model: { path: path.join(TEST_FIXTURES, 'models', 'bert-token-type') }, text: TEXT, methods: [...ATTRIBUTION_METHODS] });
+    assert.equal(how(exact.plans, 'ig'), 'exact');
+    assert.equal(how(exact.plans, 'gradxinput'), 'exact');
     const merged = await engine('plan', { model: { path: path.join(TEST_FIXTURES, 'models', 'decoder-merged') }, text: TEXT, methods: [...ATTRIBUTION_METHODS] });
     assert.equal(merged.plans.length, ATTRIBUTION_METHODS.length);
   });

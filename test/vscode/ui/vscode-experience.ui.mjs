@@ -104,7 +104,7 @@ async function openAttentionFromPalette() {
 }
 
 suite('The VS Code experience: dashboard, palette, cancel, restart, reload', function () {
-  // Compare Methods runs three methods; on a loaded machine that takes a while.
+  // Compare Methods runs five methods; on a loaded machine that takes a while.
   this.timeout(180_000);
   setup(async () => {
     await ui.wb.dismiss();
@@ -233,7 +233,9 @@ suite('The VS Code experience: dashboard, palette, cancel, restart, reload', fun
     await waitFor('the JSON export to be written', () => fs.existsSync(target), { timeout: 30_000 });
     const j = JSON.parse(fs.readFileSync(target, 'utf8'));
     assert.equal(j.format, 'loupe-explanation');
-    assert.deepEqual(j.explanations.map((e) => e.method), ['occlusion', 'lime', 'kernelshap']);
+    // The perturbation methods, then the gradient methods the bundled classifier has exact gradients for.
+    assert.deepEqual(j.explanations.map((e) => e.method), ['occlusion', 'lime', 'kernelshap', 'gradxinput', 'ig']);
+    assert.deepEqual(j.explanations.slice(3).map((e) => e.parameters.gradients), ['exact', 'exact']);
     assert.match(j.model.sha256, /^[0-9a-f]{64}$/);
     fs.writeFileSync(target, 'keep me\n');
     await wb.clearNotifications();
