@@ -31,12 +31,15 @@ suite('Explain from the explorer', function () {
     // 1. The methods, each with the forward passes it will take; occlusion and KernelSHAP preselected.
     // The list renders its rows over a few frames: wait for all of them, not the first five drawn.
     const METHODS = ['Occlusion', 'LIME', 'KernelSHAP', 'Integrated Gradients', 'Gradient × Input', 'Saliency', 'SmoothGrad', 'GradientSHAP', 'Attention × gradient', 'Layer gradient × activation'];
-    const methods = await waitFor('the methods quick pick', () => quickPickRows(page), { timeout: 30_000, accept: (rows) => rows.length >= METHODS.length && rows.every((r) => /forward passes$/.test(r.description)) });
+    const planned = /^\d+ forward passes(, exact gradients|, finite differences)?$/;
+    const methods = await waitFor('the methods quick pick', () => quickPickRows(page), { timeout: 30_000, accept: (rows) => rows.length >= METHODS.length && rows.every((r) => planned.test(r.description)) });
     assert.deepEqual(
       methods.map((r) => r.label),
       METHODS,
     );
-    for (const r of methods) assert.match(r.description, /^\d+ forward passes$/, `${r.label}: ${r.description}`);
+    // The perturbation methods say their passes; the gradient methods also how they get their gradients.
+    for (const r of methods.slice(0, 3)) assert.match(r.description, /^\d+ forward passes$/, `${r.label}: ${r.description}`);
+    for (const r of methods.slice(3)) assert.match(r.description, /^\d+ forward passes, exact gradients$/, `${r.label}: ${r.description}`);
     const passes = Object.fromEntries(methods.map((r) => [r.label, Number(r.description.split(' ')[0])]));
     // Leave-one-out is one pass per word token plus f(x): far fewer than 500-sample LIME.
     assert.ok(passes.Occlusion < passes.LIME, JSON.stringify(passes));
@@ -45,7 +48,7 @@ suite('Explain from the explorer', function () {
     await page.keyboard.press('Enter'); // accept the preselected methods
 
     // 2. The class: the predicted one (default), or one of the model's labels (once the methods' rows are gone).
-    const classes = await waitFor('the class quick pick', () => quickPickRows(page), { accept: (rows) => rows.some((r) => r.label === 'Predicted class') && !rows.some((r) => /forward passes$/.test(r.description)) });
+    const classes = await waitFor('the class quick pick', () => quickPickRows(page), { accept: (rows) => rows.some((r) => r.label === 'Predicted class') && !rows.some((r) => /forward passes/.test(r.description)) });
     assert.deepEqual(classes.map((r) => r.label), ['Predicted class', 'ham', 'spam']);
     await page.keyboard.press('Enter');
 

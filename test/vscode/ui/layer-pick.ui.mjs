@@ -27,7 +27,7 @@ suite('Explain with a layer', function () {
     await wb.openExplorerContextMenu(FILE, { expect: 'Explain' });
     await wb.clickContextMenuItem('Explain');
 
-    await waitFor('the methods quick pick', () => quickPickRows(page), { timeout: 30_000, accept: (rows) => rows.some((r) => r.label === LABEL && /forward passes$/.test(r.description)) });
+    await waitFor('the methods quick pick', () => quickPickRows(page), { timeout: 30_000, accept: (rows) => rows.some((r) => r.label === LABEL && /forward passes/.test(r.description)) });
     // Filter to the method, move to its row, check it with Space; the preselected methods stay checked.
     await page.keyboard.type('layer gradient');
     await waitFor('the filtered methods', () => quickPickRows(page), { accept: (rows) => rows.length === 1 && rows[0].label === LABEL });
