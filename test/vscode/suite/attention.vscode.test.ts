@@ -14,8 +14,8 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { AttentionRelevance, AttentionResult } from '../../../src/protocol/workerProtocol';
 import { modelWithUnsupportedOp } from '../../unsupportedOpModel';
+import { artifactsDir, closeAllEditors, EXTENSION_ID, panelState, PNG_SIGNATURE, until, webviewTabs } from './helpers';
 
-const EXTENSION_ID = 'loupe-dev.loupe';
 const VIEW_TYPE = 'loupe.attention';
 const SHOW = 'loupe.showAttention';
 const STATE = 'loupe._attentionViewState';
@@ -60,30 +60,12 @@ interface StateArgs {
   timeoutMs?: number;
 }
 
-async function viewState(args: StateArgs): Promise<ViewState> {
-  const s = await vscode.commands.executeCommand<ViewState>(STATE, args);
-  assert.ok(s && typeof s === 'object', `${STATE} returned ${JSON.stringify(s)}`);
-  return s;
+function viewState(args: StateArgs): Promise<ViewState> {
+  return panelState<ViewState>(STATE, args);
 }
 
 function attentionTabs(): vscode.Tab[] {
-  return vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith(VIEW_TYPE));
-}
-
-const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-
-function artifactsDir(): string {
-  return process.env.LOUPE_TEST_ARTIFACTS || '/tmp/loupe-artifacts';
-}
-
-async function until<T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await get();
-    if (ok(v)) return v;
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}: ${JSON.stringify(v).slice(0, 400)}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
+  return webviewTabs(VIEW_TYPE);
 }
 
 function rowSums(flat: ArrayLike<number>, n: number, at = 0): number[] {
@@ -125,11 +107,11 @@ suite('Attention view (loupe.showAttention)', function () {
     folder = f.uri;
     prompt = vscode.Uri.joinPath(folder, 'prompt.txt');
     ham = vscode.Uri.joinPath(folder, 'ham.txt');
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await closeAllEditors();
   });
 
   suiteTeardown(async () => {
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await closeAllEditors();
   });
 
   test('is contributed: palette command, explorer and editor context menus', () => {

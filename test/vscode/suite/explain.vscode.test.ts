@@ -11,7 +11,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { ExplainResult } from '../../../src/protocol/workerProtocol';
-import { activateLoupe, closeAllEditors, EXTENSION_ID, panelState, PNG_SIGNATURE, until, webviewTabs } from './helpers';
+import { activateLoupe, artifactsDir, closeAllEditors, EXTENSION_ID, panelState, PNG_SIGNATURE, until, webviewTabs } from './helpers';
 
 const VIEW_TYPE = 'loupe.explain';
 const EXPLAIN = 'loupe.explain';
@@ -126,7 +126,7 @@ suite('Explanation view (loupe.explain)', function () {
     if (s.pngBase64) {
       const png = Buffer.from(s.pngBase64, 'base64');
       assert.ok(png.subarray(0, 8).equals(PNG_SIGNATURE), 'the PNG is not a PNG');
-      const dir = process.env.LOUPE_TEST_ARTIFACTS || '/tmp/loupe-artifacts';
+      const dir = artifactsDir();
       fs.mkdirSync(dir, { recursive: true });
       const file = path.join(dir, 'explain.png');
       fs.writeFileSync(file, png);

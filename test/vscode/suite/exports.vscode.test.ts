@@ -10,7 +10,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { parse } from 'csv-parse/sync';
 import type { AttentionResult, ExplainResult } from '../../../src/protocol/workerProtocol';
-import { activateLoupe, closeAllEditors, PNG_SIGNATURE } from './helpers';
+import { activateLoupe, artifactsDir, closeAllEditors, PNG_SIGNATURE } from './helpers';
 
 const EXPORT = 'loupe._exportResultTo';
 
@@ -90,7 +90,7 @@ suite('Exports (HTML, JSON, CSV)', function () {
     const shaded = (h.html.match(/<span class="tok" style="background:/g) ?? []).length;
     assert.ok(shaded > 0, 'no shaded token in the report');
     assert.deepStrictEqual((h.data as { explanations: { scores: unknown }[] }).explanations.map((e) => e.scores), j.explanations.map((e) => e.scores));
-    const art = process.env.LOUPE_TEST_ARTIFACTS || '/tmp/loupe-artifacts';
+    const art = artifactsDir();
     fs.mkdirSync(art, { recursive: true });
     fs.copyFileSync(htmlFile, path.join(art, 'explanation-report.html'));
     // Atomic writes leave no temporary file behind.

@@ -34,6 +34,11 @@ export function webviewTabs(viewType: string): vscode.Tab[] {
   return vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith(viewType));
 }
 
+/** Where the suites save their screenshots and exports: $LOUPE_TEST_ARTIFACTS, else /tmp/loupe-artifacts. */
+export function artifactsDir(): string {
+  return process.env.LOUPE_TEST_ARTIFACTS || '/tmp/loupe-artifacts';
+}
+
 /** Polls `get` until `ok` holds; fails naming `what` and the last value after `ms`. */
 export async function until<T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> {
   const end = Date.now() + ms;

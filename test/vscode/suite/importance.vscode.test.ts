@@ -14,7 +14,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { ImportanceResult } from '../../../src/protocol/workerProtocol';
-import { activateLoupe, closeAllEditors, EXTENSION_ID, panelState, PNG_SIGNATURE, until, webviewTabs } from './helpers';
+import { activateLoupe, artifactsDir, closeAllEditors, EXTENSION_ID, panelState, PNG_SIGNATURE, until, webviewTabs } from './helpers';
 
 const VIEW_TYPE = 'loupe.importance';
 const COMMAND = 'loupe.featureImportance';
@@ -141,7 +141,7 @@ suite('Feature importance view (loupe.featureImportance)', function () {
     assert.ok(s.pngBase64, 'no PNG of the chart');
     const png = Buffer.from(s.pngBase64, 'base64');
     assert.ok(png.subarray(0, 8).equals(PNG_SIGNATURE), 'the PNG is not a PNG');
-    const dir = process.env.LOUPE_TEST_ARTIFACTS || '/tmp/loupe-artifacts';
+    const dir = artifactsDir();
     fs.mkdirSync(dir, { recursive: true });
     const file = path.join(dir, 'importance.png');
     fs.writeFileSync(file, png);
