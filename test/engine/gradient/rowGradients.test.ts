@@ -18,11 +18,12 @@ const f = (name: string, dims: number[]) => ({ name, dims, values: [] as number[
 const i64 = (name: string, values: number[], dims = [values.length]) => ({ name, dims, values, type: 'int64' as const });
 
 /** A post-LN block: positions mix (a [5×5] matrix over the sequence), then a position-wise tail read at `row`. */
-function classifier(row: number, opts: { mix?: boolean; readTable?: boolean; length?: number } = {}): OpCase {
+function classifier(row: number, opts: { mix?: boolean; readTable?: boolean; length?: number; normAxis?: number } = {}): OpCase {
   const mix = opts.mix ?? true;
   const L = opts.length ?? PROBE_LENGTH;
+  const normShape = [2, L, 4].slice(opts.normAxis ?? 2);
   return {
-    name: `read position ${row}${mix ? ', positions mixed before' : ''}${opts.readTable ? ', a [sequence, hidden] table added in the tail' : ''}${L !== PROBE_LENGTH ? ` (length ${L})` : ''}`,
+    name: `read position ${row}${mix ? ', positions mixed before' : ''}${opts.readTable ? ', a [sequence, hidden] table added in the tail' : ''}${L !== PROBE_LENGTH ? ` (length ${L})` : ''}${opts.normAxis !== undefined ? `, norm from axis ${opts.normAxis}` : ''}`,
     opset: 17,
     x: [2, L, 4],
     y: [2, 4],
@@ -40,10 +41,10 @@ function classifier(row: number, opts: { mix?: boolean; readTable?: boolean; len
       { opType: 'Tanh', inputs: ['ab'], outputs: ['t'] },
       { opType: 'Mul', inputs: ['t', 'h0'], outputs: ['th'] },
       { opType: 'Add', inputs: ['th', opts.readTable ? 'T' : 'h0'], outputs: ['r'] },
-      { opType: 'LayerNormalization', inputs: ['r', 'S', 'Bn'], outputs: ['n'], attrs: { axis: -1 } },
+      { opType: 'LayerNormalization', inputs: ['r', 'S', 'Bn'], outputs: ['n'], attrs: { axis: opts.normAxis ?? -1 } },
       { opType: 'Gather', inputs: ['n', 'idx'], outputs: ['Y'], attrs: { axis: 1 } },
     ],
-    inits: [f('M', [L, L]), f('W', [4, 4]), f('B', [4]), f('S', [4]), f('Bn', [4]), f('T', [L, 4]), i64('idx', [row], [])],
+    inits: [f('M', [L, L]), f('W', [4, 4]), f('B', [4]), f('S', normShape), f('Bn', normShape), f('T', [L, 4]), i64('idx', [row], [])],
   };
 }
 
@@ -66,6 +67,12 @@ describe('one-row gradients below a read of one position', () => {
     assert.equal(count(dense.ops, 'Pad'), 0);
     // The read's gradient is scattered into zeros on the full-size path only.
     assert.equal(count(dense.ops, 'ScatterElements'), count(rows.ops, 'ScatterElements') + 1);
+  });
+
+  test('a norm over batch, sequence and hidden mixes positions: the row is widened before it, and the gradient stays exact', async () => {
+    // The norm reads every position, so its gradient must be full size (a row there was 0.33 off).
+    const { ops } = await assertGradientMatches(classifier(1, { normAxis: 0 }), dir, STEP);
+    assert.ok(count(ops, 'Pad') >= 1, ops.join(' '));
   });
 
   test('a [sequence, hidden] table in the tail: the row is widened before it, and the gradient stays exact', async () => {

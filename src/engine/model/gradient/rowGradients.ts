@@ -7,7 +7,7 @@
 // mixes positions (the heads' reshape before attention) or where a full-size gradient joins it.
 
 import type { OnnxNode } from '../onnxFile';
-import type { Emitter } from './emitter';
+import { normAxis, type Emitter } from './emitter';
 
 const ELEMENTWISE = new Set(['Add', 'Sub', 'Mul', 'Div', 'Neg', 'Pow', 'Sqrt', 'Reciprocal', 'Exp', 'Log', 'Erf', 'Tanh', 'Sigmoid', 'Relu', 'Gelu', 'Cast', 'Identity', 'Dropout']);
 
@@ -70,7 +70,7 @@ export class RowGradients {
     if (!this.spansSequence(out)) return null;
     const positionWise =
       ELEMENTWISE.has(op) ||
-      (op === 'LayerNormalization' && (node.ints.axis ?? -1) !== 1 && (node.ints.axis ?? -1) !== -2) ||
+      (op === 'LayerNormalization' && normAxis(node.ints.axis ?? -1, 3) === 2) || // over the hidden axis only
       (op === 'MatMul' && this.e.rank(node.inputs[1]!) === 2 && !this.spansSequence(node.inputs[1]!));
     if (!positionWise) return null;
     const sliced = new Set<number>();
