@@ -132,7 +132,7 @@ const geluShared = gelu(
   geluInits,
 );
 
-function fusedOps(c: OpCase): string[] {
+function fusedOps(c: OpCase, wanted: string[] = ['X']): string[] {
   const bytes = modelBytes(c, 1);
   const facts = parseOnnx(bytes, c.name);
   const p = plan({ graph: facts.graph, opset: c.opset, wrt: 'X', logits: 'logits', taps: [] }, c.name);
@@ -142,7 +142,7 @@ function fusedOps(c: OpCase): string[] {
     ['ax', -1],
     ...geluInits.map((i): [string, number] => [i.name, i.values[0]!]),
   ]);
-  return fuseForBackward(p, { rank: () => 3, constant: (t) => constants.get(t) ?? null }).nodes.map((n) => n.opType);
+  return fuseForBackward(p, { rank: () => 3, constant: (t) => constants.get(t) ?? null, wanted: new Set(wanted) }).nodes.map((n) => n.opType);
 }
 
 describe('decomposed layer norms and GELUs', () => {
@@ -156,6 +156,12 @@ describe('decomposed layer norms and GELUs', () => {
 
   test('are left alone when an intermediate is read elsewhere or the axis is not the last', () => {
     for (const c of [sharedSigma, middleAxis]) assert.ok(!fusedOps(c).includes('LayerNormalization'), c.name);
+  });
+
+  test('are left alone when the gradient of an intermediate is asked for (a tap, a layer attribution)', () => {
+    assert.ok(!fusedOps(torchLayerNorm, ['X', 'sd']).includes('LayerNormalization'));
+    assert.ok(!fusedOps(GELUS[0]!, ['X', 'e']).includes('Gelu'));
+    assert.ok(fusedOps(GELUS[0]!, ['X', 'Y']).includes('Gelu'), 'the chain output itself may be wanted');
   });
 
   test('erf GELUs are recognised in their three spellings, and left alone when erf is read again', () => {

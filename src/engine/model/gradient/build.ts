@@ -94,7 +94,7 @@ export function gradientAddition(spec: GradientSpec, p: GradientPlan, dims: Map<
   const e = new Emitter(spec.opset, facts);
   const head = emitTarget(e, spec.logits);
   const wanted = [spec.wrt, ...spec.taps];
-  const fused = fuseForBackward(p, { rank: (t) => facts.dims(t).length, constant: facts.constant });
+  const fused = fuseForBackward(p, { rank: (t) => facts.dims(t).length, constant: facts.constant, wanted: new Set(wanted) });
   const found = emitBackward(fused, e, { tensor: spec.logits, grad: head.seed }, wanted, PROBE_LENGTH);
   const grads: Record<string, string> = {};
   const outputs = [{ name: TARGET_VALUE, elemType: FLOAT }];

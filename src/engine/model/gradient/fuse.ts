@@ -14,10 +14,9 @@ import type { GradientPlan } from './plan';
 export interface FuseFacts {
   rank(name: string): number;
   constant(name: string): number | null;
+  /** Tensors whose gradient is asked for (the input, the taps): a chain holding one is not fused. */
+  wanted: ReadonlySet<string>;
 }
-
-/** The normalization x̂ = (x − mean x) / √(var x + ε) over the last axis, with no scale or bias: a LayerNormalization with one input. */
-export const NORMALIZE_ONLY = 'decomposed';
 
 function lastAxisOnly(n: OnnxNode, facts: FuseFacts): boolean {
   if ((n.ints.keepdims ?? 1) !== 1) return false;
@@ -30,7 +29,7 @@ function lastAxisOnly(n: OnnxNode, facts: FuseFacts): boolean {
 /**
  * The plan with each decomposed layer norm (ending at its Div) replaced by one LayerNormalization
  * node over [x] whose output is the Div's. A chain is fused only when no other planned node reads
- * its intermediate tensors, so no gradient path is lost.
+ * its intermediate tensors and none of them is wanted, so no gradient path is lost.
  */
 function fuseDecomposedLayerNorms(plan: GradientPlan, facts: FuseFacts): GradientPlan {
   const { producer, readers } = index(plan);
@@ -58,10 +57,7 @@ function fuseDecomposedLayerNorms(plan: GradientPlan, facts: FuseFacts): Gradien
     const x = sub.inputs[0]!;
     if (mean.inputs[0] !== x || !lastAxisOnly(mean, facts) || !lastAxisOnly(meanSq, facts)) continue;
     const chain = [mean, sub, square, meanSq, addEps, sqrt, div];
-    const inside = new Set(chain);
-    const privateTensors = [mean.outputs[0]!, xc!, square.outputs[0]!, meanSq.outputs[0]!, addEps.outputs[0]!, sd!];
-    if (privateTensors.some((t) => (readers.get(t) ?? []).some((r) => !inside.has(r)))) continue;
-    if (chain.some((n) => replaced.has(n))) continue;
+    if (!fusible(chain, div, readers, facts) || chain.some((n) => replaced.has(n))) continue;
     for (const n of chain) replaced.set(n, null);
     replaced.set(div, {
       opType: 'LayerNormalization',
@@ -71,7 +67,6 @@ function fuseDecomposedLayerNorms(plan: GradientPlan, facts: FuseFacts): Gradien
       outputs: [div.outputs[0]!],
       ints: { axis: -1 },
       floats: { epsilon: eps },
-      strings: { loupe: NORMALIZE_ONLY },
       hasSubgraph: false,
     });
   }
@@ -88,6 +83,13 @@ function withReplacements(plan: GradientPlan, replaced: Map<OnnxNode, OnnxNode |
     else if (r) nodes.push(r);
   }
   return { ...plan, nodes };
+}
+
+/** Whether the chain's tensors other than its output are read only inside it, and none is wanted. */
+function fusible(chain: OnnxNode[], last: OnnxNode, readers: Map<string, OnnxNode[]>, facts: FuseFacts): boolean {
+  const inside = new Set(chain);
+  const intermediates = chain.filter((n) => n !== last).flatMap((n) => n.outputs);
+  return intermediates.every((t) => !facts.wanted.has(t) && (readers.get(t) ?? []).every((r) => inside.has(r)));
 }
 
 interface Index {
@@ -148,10 +150,7 @@ function fuseErfGelus(plan: GradientPlan, facts: FuseFacts): GradientPlan {
       chain = [half, scaled, erf, plusOne, m1];
       last = m1;
     }
-    const inside = new Set(chain);
-    const privateTensors = chain.filter((n) => n !== last).map((n) => n.outputs[0]!);
-    if (privateTensors.some((t) => (readers.get(t) ?? []).some((r) => !inside.has(r)))) continue;
-    if (chain.some((n) => replaced.has(n))) continue;
+    if (!fusible(chain, last, readers, facts) || chain.some((n) => replaced.has(n))) continue;
     for (const n of chain) replaced.set(n, null);
     replaced.set(last, { opType: 'Gelu', domain: '', name: `${last.name} (GELU, decomposed)`, inputs: [x], outputs: [last.outputs[0]!], ints: {}, hasSubgraph: false });
   }
