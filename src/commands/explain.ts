@@ -164,7 +164,9 @@ export function registerExplain(context: vscode.ExtensionContext, engine: Engine
   /** Those of `methods` that get exact gradients on the model (none if planning fails: the run says why). */
   const exactOnes = async (text: string, methods: AttributionMethod[], modelPath?: string): Promise<AttributionMethod[]> => {
     try {
-      const plan = await engine.request('plan', { model: { path: modelPath ?? models.current() }, text, methods, maxTokens: maxTokens() });
+      const plan = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Loupe: planning the explanation' }, () =>
+        engine.request('plan', { model: { path: modelPath ?? models.current() }, text, methods, maxTokens: maxTokens() }),
+      );
       return plan.plans.filter((p) => p.gradients === 'exact').map((p) => p.method);
     } catch (e) {
       engine.log.warn(`Plan failed: ${describeError(e)}`);
