@@ -93,7 +93,9 @@ suite('Loupe through the workbench UI', function () {
       throw new Error(`the Loupe extension is not loaded in the workbench: ${err.message}`);
     }
     // "Show Log" opens the Output panel; hide it to give the editors room. The palette offers
-    // "Hide Panel" only while the panel is visible, so an already hidden panel is fine.
+    // "Hide Panel" only while the panel is visible, so an already hidden panel is fine. Wait for
+    // the panel first: opening it late takes focus and would close the palette typed into.
+    await waitFor('the Output panel to open', () => ui.wb.page.locator('.part.panel').isVisible().catch(() => false), { timeout: 10_000 }).catch(() => undefined);
     try {
       await ui.wb.runCommand('View: Hide Panel', { timeout: 8_000 });
     } catch (err) {

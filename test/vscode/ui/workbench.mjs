@@ -118,7 +118,13 @@ export class Workbench {
       } catch {
         continue; // focus was somewhere that swallowed F1; try again
       }
-      await input.fill(`>${title}`);
+      try {
+        // A view that opens late (the Output panel of a previous command) can take focus and close
+        // the palette between its appearing and the typing: open it again.
+        await input.fill(`>${title}`, { timeout: 3_000 });
+      } catch {
+        continue;
+      }
       const row = this.quickInput().locator('.monaco-list-row').filter({
         has: page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(title)}$`) }),
       });
@@ -129,7 +135,11 @@ export class Workbench {
         await page.keyboard.press('Escape');
         continue;
       }
-      await row.first().click();
+      try {
+        await row.first().click({ timeout: 3_000 });
+      } catch {
+        continue; // the palette closed under us (focus taken); open it again
+      }
       // Done when the palette has gone, or was replaced by the command's own quick pick.
       await waitFor(
         `the command palette to run '${title}'`,
