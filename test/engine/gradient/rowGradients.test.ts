@@ -79,4 +79,57 @@ describe('one-row gradients below a read of one position', () => {
     const { ops } = await assertGradientMatches(classifier(2, { readTable: true }), dir, STEP);
     assert.ok(ops.includes('Pad'), ops.join(' '));
   });
+
+  test('attention read at one position: the softmax, scores and heads are differentiated on the read query row only, and the gradient stays exact', async () => {
+    const L = PROBE_LENGTH;
+    const attention = (length: number): OpCase => ({
+      name: `attention block read at position 2 (length ${length})`,
+      opset: 17,
+      x: [2, length, 4],
+      y: [2, 4],
+      nodes: [
+        { opType: 'MatMul', inputs: ['X', 'Wq'], outputs: ['q3'] },
+        { opType: 'MatMul', inputs: ['X', 'Wk'], outputs: ['k3'] },
+        { opType: 'MatMul', inputs: ['X', 'Wv'], outputs: ['v3'] },
+        { opType: 'Reshape', inputs: ['q3', 'heads'], outputs: ['q4'] },
+        { opType: 'Reshape', inputs: ['k3', 'heads'], outputs: ['k4'] },
+        { opType: 'Reshape', inputs: ['v3', 'heads'], outputs: ['v4'] },
+        { opType: 'Transpose', inputs: ['q4'], outputs: ['q'], attrs: { perm: [0, 2, 1, 3] } },
+        { opType: 'Transpose', inputs: ['k4'], outputs: ['kT'], attrs: { perm: [0, 2, 3, 1] } },
+        { opType: 'Transpose', inputs: ['v4'], outputs: ['v'], attrs: { perm: [0, 2, 1, 3] } },
+        { opType: 'MatMul', inputs: ['q', 'kT'], outputs: ['scores'] },
+        { opType: 'Mul', inputs: ['scores', 'scale'], outputs: ['scaled'] },
+        { opType: 'Add', inputs: ['scaled', 'mask'], outputs: ['masked'] },
+        { opType: 'Softmax', inputs: ['masked'], outputs: ['A'], attrs: { axis: -1 } },
+        { opType: 'MatMul', inputs: ['A', 'v'], outputs: ['ctx'] },
+        { opType: 'Transpose', inputs: ['ctx'], outputs: ['ctxT'], attrs: { perm: [0, 2, 1, 3] } },
+        { opType: 'Reshape', inputs: ['ctxT', 'merge'], outputs: ['ctx3'] },
+        { opType: 'MatMul', inputs: ['ctx3', 'Wo'], outputs: ['o'] },
+        { opType: 'Add', inputs: ['o', 'X'], outputs: ['r'] },
+        { opType: 'LayerNormalization', inputs: ['r', 'S', 'Bn'], outputs: ['n'], attrs: { axis: -1 } },
+        { opType: 'Gather', inputs: ['n', 'idx'], outputs: ['Y'], attrs: { axis: 1 } },
+      ],
+      inits: [
+        f('Wq', [4, 4]),
+        f('Wk', [4, 4]),
+        f('Wv', [4, 4]),
+        f('Wo', [4, 4]),
+        f('S', [4]),
+        f('Bn', [4]),
+        { name: 'scale', dims: [], values: [0.7] },
+        // Padding masks the last key of the second row of the batch.
+        { name: 'mask', dims: [2, 1, 1, length], values: [...new Array<number>(length).fill(0), ...new Array<number>(length - 1).fill(0), -1e4] },
+        i64('heads', [0, 0, 2, 2]),
+        i64('merge', [0, 0, 4]),
+        i64('idx', [2], []),
+      ],
+    });
+    const rows = await assertGradientMatches(attention(L), dir, STEP);
+    const sliced = (t: string): boolean => rows.nodes.some((n) => n.opType === 'Slice' && n.inputs[0] === t);
+    // The softmax's backward reads the read query's row of the probabilities, the scores' backward that row of the queries.
+    assert.ok(sliced('A'), `no row of the probabilities is read: ${rows.ops.join(' ')}`);
+    assert.ok(sliced('q'), `no row of the queries is read: ${rows.ops.join(' ')}`);
+    const dense = await assertGradientMatches(attention(L + 1), dir, STEP);
+    assert.ok(!dense.nodes.some((n) => n.opType === 'Slice' && n.inputs[0] === 'A'), 'the full-size path slices no row');
+  });
 });

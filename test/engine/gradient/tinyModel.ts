@@ -94,6 +94,8 @@ export interface GradCheck {
   forward: number;
   /** The op types of the backward nodes written. */
   ops: string[];
+  /** The backward nodes written. */
+  nodes: NodeSpec[];
 }
 
 /** The gradient graph's ∂f/∂X and f, and central finite differences of the plain model's f. */
@@ -152,7 +154,7 @@ export async function gradCheck(c: OpCase, dir: string, seed = 1, h = 1e-2): Pro
   }
   const forward = await f(x);
   await plain.release();
-  return { exact: out[gradOutput('X')]!.data as Float32Array, numeric, value: (out[TARGET_VALUE]!.data as Float32Array)[0]!, forward, ops: built.addition.nodes.map((n) => n.opType) };
+  return { exact: out[gradOutput('X')]!.data as Float32Array, numeric, value: (out[TARGET_VALUE]!.data as Float32Array)[0]!, forward, ops: built.addition.nodes.map((n) => n.opType), nodes: built.addition.nodes };
 }
 
 /**

@@ -19,9 +19,9 @@ export function emitBackward(plan: GradientPlan, e: Emitter, seed: { tensor: str
     const received0 = received.get(t);
     if (!received0 || received0.length === 0) return null;
     // Gradients of the same one row stay a row; mixed with full-size ones, they are widened.
-    const row = rows.rowOf(received0[0]!);
-    if (row !== undefined && received0.every((g) => rows.rowOf(g) === row)) {
-      if (received0.length > 1) received.set(t, [rows.mark(e.op1('Sum', received0), row)]);
+    const at = rows.rowOf(received0[0]!);
+    if (at && received0.every((g) => rows.rowOf(g)?.row === at.row && rows.rowOf(g)?.axis === at.axis)) {
+      if (received0.length > 1) received.set(t, [rows.mark(e.op1('Sum', received0), at)]);
       return received.get(t)![0]!;
     }
     const list = received0.map((g) => rows.widen(g, t));

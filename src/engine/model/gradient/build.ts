@@ -16,7 +16,7 @@ export { constantTensors } from './plan';
 import { emitTarget, TARGET_INPUTS, TARGET_VALUE } from './target';
 import { UnsupportedGradient } from './vjp/types';
 
-export const GRADIENT_GRAPH_VERSION = 12;
+export const GRADIENT_GRAPH_VERSION = 13;
 export const PROBE_BATCH = 2;
 export const PROBE_LENGTH = 5;
 
