@@ -100,7 +100,9 @@ export class GradientRunner {
     const len = row.ids.length;
     const H = this.info.hidden;
     const per = len * H;
-    const size = this.batchSize(len);
+    // Batches of equal size: 51 rows in 17+17+17, not 21+21+9 (a small last batch costs nearly a full one).
+    const limit = this.batchSize(len);
+    const size = Math.ceil(count / Math.ceil(count / limit));
     const pad = baselineTokens(m.tokenizer!).pad ?? 0;
     const gradName = this.info.grads[this.info.embedding.tensor];
     if (!gradName) throw new LoupeError('INTERNAL', `The gradient model of ${path.basename(file)} returns no gradient for the word embeddings.`, { file });
