@@ -68,6 +68,8 @@ const CASES: OpCase[] = [
     ],
     inits: [scalar('k', 5)],
   }),
+  act('Swish (opset 24, SiLU)', 'Swish', undefined, { opset: 24 }),
+  act('Swish α 1.5 (opset 24)', 'Swish', { alpha: { float: 1.5 } }, { opset: 24 }),
   act('com.microsoft Gelu', 'Gelu', undefined, {}, 'com.microsoft'),
   act('com.microsoft QuickGelu α 1.702', 'QuickGelu', { alpha: { float: 1.702 } }, {}, 'com.microsoft'),
   act('com.microsoft QuickGelu default α', 'QuickGelu', undefined, {}, 'com.microsoft'),

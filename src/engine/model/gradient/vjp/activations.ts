@@ -1,5 +1,5 @@
 // Vector-Jacobian products of the activations beyond the core set: the piecewise ones (LeakyRelu,
-// Elu, HardSigmoid, HardSwish), Softplus, and the GELU variants that onnxruntime's transformer
+// Elu, HardSigmoid, HardSwish), Softplus, Swish (opset 24, the SiLU of Llama-style MLPs), and the GELU variants that onnxruntime's transformer
 // optimizer fuses into com.microsoft ops (Gelu, BiasGelu = GELU(x + bias), FastGelu = tanh-GELU
 // with an optional bias, QuickGelu = x σ(αx)).
 
@@ -24,6 +24,13 @@ function biasedGelu(slope: (e: Emitter, x: string) => string): Vjp {
   };
 }
 
+/** d/dx of x σ(αx): σ(αx) + αx σ(αx)(1 − σ(αx)). */
+function swishSlope(e: Emitter, x: string, alpha: number): string {
+  const ax = e.mul(x, e.scalar(alpha));
+  const s = e.op1('Sigmoid', [ax]);
+  return e.add(s, e.mul(ax, e.mul(s, e.sub(e.scalar(1), s))));
+}
+
 export const ACTIVATIONS: Record<string, Vjp> = {
   // log(1 + eˣ)' = σ(x)
   Softplus: unary((c, x) => c.e.op1('Sigmoid', [x])),
@@ -44,14 +51,11 @@ export const ACTIVATIONS: Record<string, Vjp> = {
     const mid = e.add(e.div(x, e.scalar(3)), e.scalar(0.5));
     return e.op1('Where', [e.op1('Less', [x, e.scalar(-3)]), e.scalar(0), e.op1('Where', [e.op1('Greater', [x, e.scalar(3)]), e.scalar(1), mid])]);
   }),
+  // y = x σ(αx) (ONNX Swish, opset 24; SiLU at α = 1)
+  Swish: unary((c, x) => swishSlope(c.e, x, c.node.floats?.alpha ?? 1)),
   [`${MS}.Gelu`]: unary((c, x) => geluErfSlope(c.e, x)),
   [`${MS}.BiasGelu`]: biasedGelu(geluErfSlope),
   [`${MS}.FastGelu`]: biasedGelu(geluTanhSlope),
   // y = x σ(αx): σ(αx) + αx σ(αx)(1 − σ(αx))
-  [`${MS}.QuickGelu`]: unary((c, x) => {
-    const e = c.e;
-    const ax = e.mul(x, e.scalar(c.node.floats?.alpha ?? 1.702));
-    const s = e.op1('Sigmoid', [ax]);
-    return e.add(s, e.mul(ax, e.mul(s, e.sub(e.scalar(1), s))));
-  }),
+  [`${MS}.QuickGelu`]: unary((c, x) => swishSlope(c.e, x, c.node.floats?.alpha ?? 1.702)),
 };
