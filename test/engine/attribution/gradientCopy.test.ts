@@ -70,4 +70,37 @@ describe('one gradient copy per model', () => {
     assert.deepEqual(gradientTaps(m), []);
     assert.deepEqual(gradientTaps(m, ['x']), ['x']);
   });
+
+  test('a gradient copy from an older gradient builder is deleted when the new one is written; the other rewritten copies stay', async () => {
+    const m = await model(path.join(MODELS, 'spam-classifier'));
+    const cacheDir = tempDir('gradient-copy-old');
+    try {
+      const root = path.join(cacheDir, 'rewritten');
+      const key = m.info.sha256.slice(0, 32);
+      const plant = (name: string, files: Record<string, string>): string => {
+        const dir = path.join(root, `${key}-${name}`);
+        fs.mkdirSync(dir, { recursive: true });
+        for (const [f, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, f), text);
+        return dir;
+      };
+      const unversioned = plant('old-unversioned', { 'model.onnx': 'x', 'model.onnx.loupe-gradient.json': JSON.stringify({ grads: {}, perPosition: false }) });
+      const older = plant('old-v1', { 'model.onnx': 'x', 'model.onnx.loupe-gradient.json': JSON.stringify({ grads: {}, perPosition: false, version: 1 }) });
+      const attention = plant('attention', { 'model.onnx': 'x' });
+      const otherModel = path.join(root, `${'0'.repeat(32)}-old`);
+      fs.mkdirSync(otherModel, { recursive: true });
+      fs.writeFileSync(path.join(otherModel, 'model.onnx.loupe-gradient.json'), JSON.stringify({ version: 1 }));
+
+      const info = await gradientModel(m, cacheDir, 2);
+      assert.ok(fs.existsSync(info.path), 'the new copy is written');
+      assert.ok(!fs.existsSync(unversioned), 'a copy whose metadata predates versions is deleted');
+      assert.ok(!fs.existsSync(older), 'a copy of an older version is deleted');
+      assert.ok(fs.existsSync(attention), 'a rewritten copy without gradient metadata stays');
+      assert.ok(fs.existsSync(otherModel), "another model's copies stay");
+      // Read from the cache again, nothing is deleted.
+      assert.equal((await gradientModel(m, cacheDir, 2)).path, info.path);
+      assert.ok(fs.existsSync(info.path) && fs.existsSync(attention));
+    } finally {
+      fs.rmSync(cacheDir, { recursive: true, force: true });
+    }
+  });
 });

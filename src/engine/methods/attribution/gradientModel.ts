@@ -6,7 +6,8 @@
 // probabilities and their gradients when Loupe finds them (they are computed anyway on the way to
 // the word embeddings' gradient), so IG, saliency, SmoothGrad and attention-gradient share the file
 // (a full-size copy of the model) and its session; a runner fetches only the taps it reads. Other
-// named tensors make a copy of their own.
+// named tensors make a copy of their own. A copy written by an older gradient builder is deleted
+// when its replacement is written: each is as large as the model.
 
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -84,6 +85,26 @@ function writeWithAddition(source: string, externalFiles: Iterable<string>, dir:
   fs.renameSync(tmp, target);
 }
 
+/**
+ * Deletes this model's gradient copies in `root` written by another gradient builder version (their
+ * metadata says so, or predates saying it); other rewritten copies have no gradient metadata and
+ * stay. Best effort: a copy that cannot be deleted is left for the next time.
+ */
+export function removeOlderGradientCopies(root: string, modelKey: string): void {
+  for (const d of fs.readdirSync(root)) {
+    if (!d.startsWith(`${modelKey}-`)) continue;
+    const dir = path.join(root, d);
+    try {
+      const meta = fs.readdirSync(dir).find((f) => f.endsWith('.loupe-gradient.json'));
+      if (!meta) continue;
+      const { version } = JSON.parse(fs.readFileSync(path.join(dir, meta), 'utf8')) as { version?: unknown };
+      if (version !== GRADIENT_GRAPH_VERSION) fs.rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // unreadable or in use elsewhere: kept
+    }
+  }
+}
+
 interface Probed {
   dims: Map<string, number[]>;
   /** Values of the one-element constants among the probed tensors. */
@@ -149,8 +170,9 @@ export async function gradientModel(model: LoadedModel, cacheDir: string, thread
     const logitDims = dims.get(spec.logits)!;
     const perPosition = logitDims.length === 3 && logitDims[1] === PROBE_LENGTH;
     writeWithAddition(emb.path, model.facts.graph.externalFiles, dir, target, built.addition);
-    fs.writeFileSync(`${metaFile}.${process.pid}.tmp`, JSON.stringify({ grads: built.grads, perPosition }));
+    fs.writeFileSync(`${metaFile}.${process.pid}.tmp`, JSON.stringify({ grads: built.grads, perPosition, version: GRADIENT_GRAPH_VERSION }));
     fs.renameSync(`${metaFile}.${process.pid}.tmp`, metaFile);
+    removeOlderGradientCopies(path.dirname(dir), model.info.sha256.slice(0, 32));
     return { path: target, embedding, hidden, logits: spec.logits, perPosition, grads: built.grads };
   } catch (e) {
     if (e instanceof LoupeError || e instanceof GradientUnsupported) throw e;
