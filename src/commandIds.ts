@@ -4,6 +4,9 @@ export const Commands = {
   predict: 'loupe.predict',
   selectModel: 'loupe.selectModel',
   restartEngine: 'loupe.restartEngine',
+  clearCache: 'loupe.clearCache',
+  /** Internal, for the integration tests: clears the model cache without asking; returns what it held. Not in package.json. */
+  clearCacheNow: 'loupe._clearCacheNow',
   showLog: 'loupe.showLog',
   showAttention: 'loupe.showAttention',
   /** Internal, for the integration tests: the attention view's state and a digest of its canvas. Not in package.json. */

@@ -3,6 +3,7 @@
 
 import * as vscode from 'vscode';
 import { Commands } from './commandIds';
+import { registerClearCache } from './commands/clearCache';
 import { registerExplain } from './commands/explain';
 import { registerFeatureImportance } from './commands/featureImportance';
 import { registerPredict } from './commands/predict';
@@ -79,6 +80,7 @@ export function activate(context: vscode.ExtensionContext): LoupeApi {
       void vscode.window.showInformationMessage('Loupe: the engine was restarted; it starts again on the next request.');
     }),
     vscode.commands.registerCommand(Commands.showLog, () => client.log.show()),
+    registerClearCache(client, cacheDir),
     onDidShowResult((panel) => {
       const r = panel.record();
       if (r) void recent.add({ kind: panel.kind, source: panel.origin.source, label: panel.origin.label, model: r.model, modelPath: r.modelPath, methods: r.methods, summary: r.summary, ...(r.importance ? { importance: r.importance } : {}) });
