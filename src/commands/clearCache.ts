@@ -45,7 +45,7 @@ async function clear(client: EngineClient, dir: string): Promise<CacheContents> 
   const before = cacheContents(dir);
   await client.restart();
   fs.rmSync(dir, { recursive: true, force: true });
-  client.log.info(`Model cache cleared: ${formatBytes(before.bytes)} in ${before.files} files deleted from ${dir}.`);
+  client.log.info(`Model cache cleared: ${formatBytes(before.bytes)} in ${before.files} ${before.files === 1 ? 'file' : 'files'} deleted from ${dir}.`);
   return before;
 }
 
@@ -61,7 +61,7 @@ export function registerClearCache(client: EngineClient, dir: string): vscode.Di
         `Delete Loupe's model cache (${formatBytes(held.bytes)})?`,
         {
           modal: true,
-          detail: `${held.files} files in ${dir}: copies of models rewritten to return their attention or gradients. Your model files are not touched, and the copies are written again when needed. The engine is restarted, which stops a Loupe run in progress.`,
+          detail: `${held.files} ${held.files === 1 ? 'file' : 'files'} in ${dir}: copies of models rewritten to return their attention or gradients. Your model files are not touched, and the copies are written again when needed. The engine is restarted, which stops a Loupe run in progress.`,
         },
         'Delete',
       );

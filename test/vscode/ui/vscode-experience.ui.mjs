@@ -1,7 +1,8 @@
 // UI tests of the VS Code experience (issue #7), through the real workbench as a user would: the
 // command palette opens the attention panel with a drawn heatmap; the Loupe dashboard in the side bar
 // lists the bundled models and a model picked there is the one the next run uses; Cancel on a long
-// run's progress notification stops it and the engine is ready again; Restart Engine; Export Result
+// run's progress notification stops it and the engine is ready again; Restart Engine; Clear Model
+// Cache (its question, and the copies written again); Export Result
 // through the save dialog (and no replacing without asking); the panels are restored after a reload.
 // Screenshots go to the artifacts folder (ux-*.png).
 //
@@ -209,6 +210,26 @@ suite('The VS Code experience: dashboard, palette, cancel, restart, reload', fun
     const { colours } = await openAttentionFromPalette();
     assert.ok(colours > 10);
     await waitFor('the engine to be ready', () => wb.statusBarText(STATUS_ITEM), { accept: (s) => /Loupe: ready/.test(s ?? '') });
+  });
+
+  test('Clear Model Cache: asks with the size and folder, deletes the copies on "Delete"; Show Attention writes them again', async () => {
+    const { wb } = ui;
+    await wb.clearNotifications();
+    await wb.runCommand('Loupe: Clear Model Cache');
+    const question = await waitFor('the question before deleting', () => wb.page.locator('.monaco-dialog-box').innerText().catch(() => ''), {
+      accept: (t) => /Delete Loupe's model cache/.test(t),
+    });
+    await shot('clear-cache-question');
+    assert.match(question, /\(\d+(\.\d)? (KB|MB|GB)\)/, `no size in: ${question}`);
+    const dir = /files? in (.+?): copies of models/.exec(question)?.[1];
+    assert.ok(dir && fs.existsSync(dir), `no cache folder named in: ${question}`);
+    await wb.page.locator('.monaco-dialog-box .monaco-button', { hasText: /^Delete$/ }).first().click();
+    await wb.waitForToast('the deletion confirmation', (t) => /deleted the model cache/.test(t.message));
+    assert.ok(!fs.existsSync(dir), `${dir} is still there`);
+    await wb.closeAllEditors();
+    const { colours } = await openAttentionFromPalette();
+    assert.ok(colours > 10, `the heatmap has ${colours} colours`);
+    assert.ok(fs.existsSync(dir), 'the attention copy was not written again');
   });
 
   test('Export Result: pick JSON, accept the save dialog; the file opens; an existing file is not replaced without asking', async () => {
