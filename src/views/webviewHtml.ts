@@ -19,7 +19,9 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, b
   const csp = [
     "default-src 'none'",
     `img-src ${webview.cspSource} data:`,
-    `style-src ${webview.cspSource}`,
+    // The nonce admits the one <style> the toolkit adds to detect :focus-visible (it reads the
+    // csp-nonce meta); without it, its focus rings fall back to :focus and show on every click.
+    `style-src ${webview.cspSource} 'nonce-${nonce}'`,
     `font-src ${webview.cspSource}`,
     `script-src 'nonce-${nonce}'`,
   ].join('; ');
@@ -28,6 +30,7 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, b
 <head>
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta property="csp-nonce" content="${nonce}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <link rel="stylesheet" href="${style}">
 <title>${title}</title>

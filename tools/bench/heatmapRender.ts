@@ -118,7 +118,7 @@ const PAGE_SCRIPT = String.raw`
 
   // What the strict CSP blocks (the real webview has the same policy), with where it came from.
   const violations = [];
-  document.addEventListener('securitypolicyviolation', (e) => violations.push(e.effectiveDirective + ' at line ' + e.lineNumber + ':' + e.columnNumber));
+  document.addEventListener('securitypolicyviolation', (e) => violations.push(e.effectiveDirective + ' at ' + (e.sourceFile || 'the page') + ':' + e.lineNumber + ':' + e.columnNumber + (e.sample ? ' (' + e.sample + ')' : '')));
 
   // Registered before the view's listener (its bundle loads after this script), and one after it.
   window.addEventListener('message', () => performance.mark('loupe:dispatch-start'));
@@ -304,12 +304,13 @@ const PAGE_SCRIPT = String.raw`
 function pageHtml(root: string, nonce: string): string {
   const href = (p: string): string => pathToFileURL(path.join(root, p)).href;
   // The CSP of src/views/webviewHtml.ts, with file: standing for the webview's resource origin.
-  const csp = ["default-src 'none'", 'img-src file: data:', 'style-src file:', 'font-src file:', `script-src 'nonce-${nonce}'`].join('; ');
+  const csp = ["default-src 'none'", 'img-src file: data:', `style-src file: 'nonce-${nonce}'`, 'font-src file:', `script-src 'nonce-${nonce}'`].join('; ');
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta property="csp-nonce" content="${nonce}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <link rel="stylesheet" href="${href('media/loupe.css')}">
 <title>Loupe attention</title>

@@ -9,7 +9,7 @@
 //  8. token attribution methods at 128 tokens against a bare loop (attribution.ts)
 //  9. exact-gradient IG at 128 tokens, bundled classifier and a DistilBERT-sized model; backward / forward
 // 10. permutation importance: 100k rows × 30 features × 5 repeats against a bare loop; a 1 GB CSV's peak memory (importance.ts)
-//  `--only importance` runs just 10, `--only gradients` just 9.
+//  `--only importance` runs just 10, `--only gradients` just 9, `--only heatmap` just 7.
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -57,6 +57,7 @@ async function main(): Promise<void> {
   const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
   if (only === 'importance') return benchImportance();
   if (only === 'gradients') return benchGradients(modelPath);
+  if (only === 'heatmap') return benchHeatmapRender();
   console.log(`Loupe bench — model ${path.relative(process.cwd(), modelPath) || modelPath}, ${THREADS} threads, node ${process.versions.node}`);
   const model = { path: modelPath };
 
