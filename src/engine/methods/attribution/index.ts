@@ -290,18 +290,27 @@ function readoutOf(model: LoadedModel, params: AttributionParameters, index: num
   return { kind: model.info.task === 'causal-lm' ? 'next-token' : 'class', output, index, continuation: [] };
 }
 
+/** What one step explains: the model and its runner, the resolved parameters, and the input. */
+interface StepInput {
+  model: LoadedModel;
+  runner: Runner;
+  params: AttributionParameters;
+  tokens: BaselineTokens;
+  ids: number[];
+  spans: TokenSpan[];
+  /** Positions that are scored (the non-special tokens, and any generated ones). */
+  features: number[];
+  continuation: number[];
+  seed: number;
+}
+
+/** The positions scored: every token that is not special. */
+function featurePositions(spans: TokenSpan[]): number[] {
+  return spans.map((t, i) => (t.special ? -1 : i)).filter((i) => i >= 0);
+}
+
 /** The problem of one step: the target resolved on the unperturbed input, whose pass gives f(x). */
-async function resolveProblem(
-  model: LoadedModel,
-  runner: Runner,
-  params: AttributionParameters,
-  tokens: BaselineTokens,
-  ids: number[],
-  spans: TokenSpan[],
-  features: number[],
-  continuation: number[],
-  seed: number,
-): Promise<Problem> {
+async function resolveProblem({ model, runner, params, tokens, ids, spans, features, continuation, seed }: StepInput): Promise<Problem> {
   const file = model.info.onnxFile;
   const t = params.target;
   // Resolve the target on the unperturbed input; the same pass gives f(x).
@@ -323,24 +332,35 @@ async function resolveProblem(
   return { ids, tokens: spans, features, continuation, readout, fx: fx!, seed, emptyRow: tokens.empty };
 }
 
-async function runStep(
-  model: LoadedModel,
-  runner: Runner,
-  params: AttributionParameters,
-  tokens: BaselineTokens,
-  ids: number[],
-  spans: TokenSpan[],
-  features: number[],
-  continuation: number[],
-  seed: number,
-  text: string,
-): Promise<AttributionStep> {
+/** What the target is, as a result reports it. */
+function resolvedTarget(model: LoadedModel, readout: Readout, continuation: number[], value: number, baselineValue: number | null): ResolvedTarget {
+  return {
+    kind: readout.kind,
+    output: readout.output,
+    index: readout.kind === 'continuation' ? null : readout.index,
+    label:
+      readout.kind === 'class'
+        ? (model.info.labels?.[readout.index] ?? `LABEL_${readout.index}`)
+        : readout.kind === 'next-token'
+          ? model.tokenizer!.decode([readout.index])
+          : model.tokenizer!.decode(continuation),
+    continuation,
+    continuationText: readout.kind === 'continuation' ? model.tokenizer!.decode(continuation) : null,
+    value,
+    baselineValue,
+  };
+}
+
+async function runStep(input: StepInput, text: string): Promise<AttributionStep> {
+  const { model, runner, params, tokens, ids, spans, continuation } = input;
   const file = model.info.onnxFile;
-  const p = await resolveProblem(model, runner, params, tokens, ids, spans, features, continuation, seed);
+  const p = await resolveProblem(input);
   const { readout, fx } = p;
 
   const removal: TokenBaseline = params.baseline === 'zero' ? defaultTokenBaseline(tokens) : params.baseline;
   const replacement = replacementId(removal, tokens, file);
+  // The baseline embedding of the path methods (ig, gradshap): the replacement id's, or zeros.
+  const baseline = { id: params.baseline === 'zero' ? null : replacement, keepSpecial: params.keepSpecialInBaseline! };
   let out: MethodOutput;
   switch (params.method) {
     case 'occlusion':
@@ -352,14 +372,12 @@ async function runStep(
     case 'kernelshap':
       out = await kernelShap(p, runner, params.samples!, params.exactMaxTokens!, replacement);
       break;
-    case 'ig': {
-      const baseline = { id: params.baseline === 'zero' ? null : replacement, keepSpecial: params.keepSpecialInBaseline! };
+    case 'ig':
       out =
         params.gradients === 'exact'
           ? await exactIntegratedGradients(p, runner, await gradientRunner(runner), baseline, params.steps!, params.rule!)
           : await integratedGradients(p, runner, baseline, params.steps!, params.rule!, params.fdStep!);
       break;
-    }
     case 'gradxinput':
       out = params.gradients === 'exact' ? await exactGradientTimesInput(p, runner, await gradientRunner(runner)) : await gradientTimesInput(p, runner, params.fdStep!);
       break;
@@ -370,7 +388,7 @@ async function runStep(
       out = await smoothGrad(p, runner, await gradientRunner(runner), params.samples!, params.noise!);
       break;
     case 'gradshap':
-      out = await gradientShap(p, runner, await gradientRunner(runner), { id: params.baseline === 'zero' ? null : replacement, keepSpecial: params.keepSpecialInBaseline! }, params.samples!, params.noise!);
+      out = await gradientShap(p, runner, await gradientRunner(runner), baseline, params.samples!, params.noise!);
       break;
     case 'attention-gradient': {
       const taps = attentionTaps(model);
@@ -389,21 +407,7 @@ async function runStep(
     scores[pos] = out.values[q]!;
     attributed[pos] = true;
   });
-  const target: ResolvedTarget = {
-    kind: readout.kind,
-    output: readout.output,
-    index: readout.kind === 'continuation' ? null : readout.index,
-    label:
-      readout.kind === 'class'
-        ? (model.info.labels?.[readout.index] ?? `LABEL_${readout.index}`)
-        : readout.kind === 'next-token'
-          ? model.tokenizer!.decode([readout.index])
-          : model.tokenizer!.decode(continuation),
-    continuation,
-    continuationText: readout.kind === 'continuation' ? model.tokenizer!.decode(continuation) : null,
-    value: fx,
-    baselineValue: out.baselineValue,
-  };
+  const target = resolvedTarget(model, readout, continuation, fx, out.baselineValue);
   const warnings: string[] = [];
   if (params.gradientFallback) warnings.push(`${params.gradientFallback}; finite differences were used instead of exact gradients.`);
   if (params.method === 'ig' && out.completenessGap !== null && out.baselineValue !== null) {
@@ -445,7 +449,7 @@ export async function attribute(model: LoadedModel, text: string, req: Attributi
   const seed = req.seed ?? 0;
   if (!Number.isSafeInteger(seed) || seed < 0) throw bad(`seed must be a non-negative integer, not ${seed}.`);
   const enc = encode(model, text, params);
-  const features = enc.tokens.map((t, i) => (t.special ? -1 : i)).filter((i) => i >= 0);
+  const features = featurePositions(enc.tokens);
   const planned = plannedForwardPasses(params, { numTokens: enc.ids.length, numFeatures: features.length, maxLength: enc.maxLength }, seed);
   const runner = new Runner(model, { ...env, maxMemoryMB: req.maxMemoryMB ?? env.maxMemoryMB, maxBatchSize: req.maxBatchSize ?? env.maxBatchSize }, work, planned);
   const tokens = baselineTokens(model.tokenizer!);
@@ -454,7 +458,7 @@ export async function attribute(model: LoadedModel, text: string, req: Attributi
   const steps: AttributionStep[] = [];
   const generated: TokenSpan[] = [];
   if (params.target.kind !== 'generate') {
-    steps.push(await runStep(model, runner, params, tokens, enc.ids, enc.tokens, features, enc.continuation, seed, text));
+    steps.push(await runStep({ model, runner, params, tokens, ids: enc.ids, spans: enc.tokens, features, continuation: enc.continuation, seed }, text));
   } else {
     const K = Math.min(params.target.maxTokens, enc.maxLength - enc.ids.length);
     const stepParams: AttributionParameters = { ...params, target: { kind: 'next-token', output: params.target.output } };
@@ -463,7 +467,7 @@ export async function attribute(model: LoadedModel, text: string, req: Attributi
       const spans = enc.tokens.concat(generated);
       // Generated tokens are attributed like the text's (they are what the later tokens saw).
       const stepFeatures = features.concat(generated.map((_, j) => enc.ids.length + j));
-      const step = await runStep(model, runner, stepParams, tokens, ids, spans, stepFeatures, [], stepSeed(seed, k), text);
+      const step = await runStep({ model, runner, params: stepParams, tokens, ids, spans, features: stepFeatures, continuation: [], seed: stepSeed(seed, k) }, text);
       steps.push(step);
       const id = step.target.index!;
       generated.push({ id, token: model.tokenizer!.idToToken(id), start: -1, end: -1, special: model.tokenizer!.isSpecial(id) });
@@ -496,21 +500,9 @@ export interface TextRelevance extends Relevance {
 export async function attentionRelevance(model: LoadedModel, text: string, maxTokens: number | null, env: RunEnv, work: Work): Promise<TextRelevance> {
   const params = resolveParameters(model, { method: 'attention-gradient', maxTokens: maxTokens ?? undefined, faithfulness: false });
   const enc = encode(model, text, params);
-  const features = enc.tokens.map((t, i) => (t.special ? -1 : i)).filter((i) => i >= 0);
   const runner = new Runner(model, env, work, 1 + exactGradientPasses.atInput());
-  const p = await resolveProblem(model, runner, params, baselineTokens(model.tokenizer!), enc.ids, enc.tokens, features, [], 0);
+  const p = await resolveProblem({ model, runner, params, tokens: baselineTokens(model.tokenizer!), ids: enc.ids, spans: enc.tokens, features: featurePositions(enc.tokens), continuation: [], seed: 0 });
   const taps = attentionTaps(model);
   const rel = await relevanceMatrix(p, runner, await attentionGradientRunner(runner, taps), taps);
-  const { readout } = p;
-  const target: ResolvedTarget = {
-    kind: readout.kind,
-    output: readout.output,
-    index: readout.index,
-    label: readout.kind === 'class' ? (model.info.labels?.[readout.index] ?? `LABEL_${readout.index}`) : model.tokenizer!.decode([readout.index]),
-    continuation: [],
-    continuationText: null,
-    value: p.fx,
-    baselineValue: null,
-  };
-  return { ...rel, ids: enc.ids, tokens: enc.tokens, target, rows: targetRows(p) };
+  return { ...rel, ids: enc.ids, tokens: enc.tokens, target: resolvedTarget(model, p.readout, [], p.fx, null), rows: targetRows(p) };
 }
