@@ -16,13 +16,12 @@
 // structure (attentionRelevance.test.ts) only.
 
 import * as assert from 'node:assert/strict';
-import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { attentionGradientRunner, attentionTaps } from '../../../src/engine/methods/attribution/attentionGradient';
 import { attentionRelevance } from '../../../src/engine/methods/attribution';
 import { Runner, type Readout } from '../../../src/engine/methods/attribution/runner';
-import { MODELS, readJson, TEST_FIXTURES } from '../../helpers';
-import { ENV, log, maxDiff, model, quiet, relL2, run } from './common';
+import { readJson } from '../../helpers';
+import { ENV, log, maxDiff, model, quiet, relL2, run, torchReferenceCases } from './common';
 
 interface AttentionGradReference {
   text: string;
@@ -39,13 +38,7 @@ interface AttentionGradReference {
   scores: number[];
 }
 
-const DIR = path.join(TEST_FIXTURES, 'attribution');
-const CASES: [name: string, modelDir: string, refFile: string][] = [
-  ['roberta-cls', path.join(DIR, 'roberta-cls'), path.join(DIR, 'roberta-cls', 'attention_grads.json')],
-  ['distilbert-cls', path.join(DIR, 'distilbert-cls'), path.join(DIR, 'distilbert-cls', 'attention_grads.json')],
-  ['llama-lm', path.join(DIR, 'llama-lm'), path.join(DIR, 'llama-lm', 'attention_grads.json')],
-  ['bundled spam-classifier', path.join(MODELS, 'spam-classifier'), path.join(DIR, 'spam-classifier.attention_grads.json')],
-];
+const CASES = torchReferenceCases('attention_grads');
 
 describe('gradients with respect to the attention probabilities equal PyTorch autograd', () => {
   for (const [name, dir, refFile] of CASES) {

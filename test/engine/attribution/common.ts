@@ -9,11 +9,25 @@ import { CancelToken } from '../../../src/engine/cancellation';
 import type { Work } from '../../../src/engine/inference/predict';
 import { attribute, AttributionRequest, AttributionResult, RunEnv } from '../../../src/engine/methods/attribution';
 import { LoadedModel, loadModel } from '../../../src/engine/model/loadModel';
-import { readJson, SHARED_FIXTURES, TEST_FIXTURES, tempDir } from '../../helpers';
+import { MODELS, readJson, SHARED_FIXTURES, TEST_FIXTURES, tempDir } from '../../helpers';
 import { modelWithUnsupportedOp } from '../../unsupportedOpModel';
 
 export const CAPTUM = path.join(SHARED_FIXTURES, 'captum');
 export const HF = path.join(SHARED_FIXTURES, 'hf');
+/** The tiny architectures with PyTorch references (tools/fixtures). */
+export const ATTRIBUTION_FIXTURES = path.join(TEST_FIXTURES, 'attribution');
+
+/**
+ * The models that have PyTorch autograd references of `kind` (attention_grads, layer_grads): the three
+ * tiny architectures, each with its `<kind>.json`, and the bundled classifier, whose references sit beside them.
+ */
+export function torchReferenceCases(kind: string): [name: string, modelDir: string, refFile: string][] {
+  const dir = ATTRIBUTION_FIXTURES;
+  return [
+    ...['roberta-cls', 'distilbert-cls', 'llama-lm'].map((name): [string, string, string] => [name, path.join(dir, name), path.join(dir, name, `${kind}.json`)]),
+    ['spam-classifier', path.join(MODELS, 'spam-classifier'), path.join(dir, `spam-classifier.${kind}.json`)],
+  ];
+}
 
 export interface CaptumAttribution {
   per_token: number[];

@@ -11,8 +11,8 @@ import type { TargetRequest } from '../../../src/engine/methods/attribution';
 import { attentionTaps } from '../../../src/engine/methods/attribution/attentionGradient';
 import { modelBlockOutputs } from '../../../src/engine/methods/attribution/layerGradXAct';
 import { explainParams } from '../../../src/protocol/workerProtocol';
-import { engine, engineError, MODELS, readJson, SHARED_FIXTURES, TEST_FIXTURES } from '../../helpers';
-import { log, model, relL2, run, withUnsupportedOp } from './common';
+import { engine, engineError, readJson, SHARED_FIXTURES, TEST_FIXTURES } from '../../helpers';
+import { ATTRIBUTION_FIXTURES, log, model, relL2, run, torchReferenceCases, withUnsupportedOp } from './common';
 
 interface LayerReference {
   text: string;
@@ -22,13 +22,8 @@ interface LayerReference {
   blocks: { block: number; tensor: string; logit: number[]; probability: number[] }[];
 }
 
-const DIR = path.join(TEST_FIXTURES, 'attribution');
-const CASES: [string, string, string][] = [
-  ['roberta-cls', path.join(DIR, 'roberta-cls'), path.join(DIR, 'roberta-cls', 'layer_grads.json')],
-  ['distilbert-cls', path.join(DIR, 'distilbert-cls'), path.join(DIR, 'distilbert-cls', 'layer_grads.json')],
-  ['llama-lm', path.join(DIR, 'llama-lm'), path.join(DIR, 'llama-lm', 'layer_grads.json')],
-  ['spam-classifier', path.join(MODELS, 'spam-classifier'), path.join(DIR, 'spam-classifier.layer_grads.json')],
-];
+const DIR = ATTRIBUTION_FIXTURES;
+const CASES = torchReferenceCases('layer_grads');
 const TOLERANCE = 1e-4;
 
 describe('layer-gradxact equals PyTorch autograd on block outputs', () => {

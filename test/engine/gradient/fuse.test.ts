@@ -61,16 +61,8 @@ const sharedSigma: OpCase = {
   opset: 14,
   x: [2, 3, 8],
   y: [2, 3, 8],
-  nodes: [
-    { opType: 'ReduceMean', inputs: ['X'], outputs: ['mu'], attrs: { axes: [-1] } },
-    { opType: 'Sub', inputs: ['X', 'mu'], outputs: ['xc'] },
-    { opType: 'Pow', inputs: ['xc', 'two'], outputs: ['sq'] },
-    { opType: 'ReduceMean', inputs: ['sq'], outputs: ['var'], attrs: { axes: [-1] } },
-    { opType: 'Add', inputs: ['var', 'eps'], outputs: ['ve'] },
-    { opType: 'Sqrt', inputs: ['ve'], outputs: ['sd'] },
-    { opType: 'Div', inputs: ['xc', 'sd'], outputs: ['xn'] },
-    { opType: 'Mul', inputs: ['xn', 'sd'], outputs: ['Y'] },
-  ],
+  // The torch norm up to x̂ (its first seven nodes), then x̂ · σ.
+  nodes: [...torchLayerNorm.nodes.slice(0, 7), { opType: 'Mul', inputs: ['xn', 'sd'], outputs: ['Y'] }],
   inits: [scalar('two', 2), scalar('eps', 1e-5)],
 };
 
@@ -121,14 +113,8 @@ const GELUS: OpCase[] = [
 /** erf's argument read again: not fused. */
 const geluShared = gelu(
   'erf GELU whose erf is read again (not fused)',
-  [
-    { opType: 'Div', inputs: ['X', 'sqrt2'], outputs: ['u'] },
-    { opType: 'Erf', inputs: ['u'], outputs: ['e'] },
-    { opType: 'Add', inputs: ['e', 'one'], outputs: ['a'] },
-    { opType: 'Mul', inputs: ['X', 'a'], outputs: ['m'] },
-    { opType: 'Mul', inputs: ['m', 'half'], outputs: ['g'] },
-    { opType: 'Add', inputs: ['g', 'e'], outputs: ['Y'] },
-  ],
+  // The torch spelling with its output renamed g, then g + erf.
+  [...GELUS[0]!.nodes.map((n) => (n.outputs[0] === 'Y' ? { ...n, outputs: ['g'] } : n)), { opType: 'Add', inputs: ['g', 'e'], outputs: ['Y'] }],
   geluInits,
 );
 
