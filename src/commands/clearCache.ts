@@ -8,14 +8,15 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Commands } from '../commandIds';
 import type { EngineClient } from '../engineClient';
+import { formatByteSize } from '../protocol/byteSize';
 
-export interface CacheContents {
+interface CacheContents {
   bytes: number;
   files: number;
 }
 
 /** What the cache holds (a missing folder holds nothing). */
-export function cacheContents(dir: string): CacheContents {
+function cacheContents(dir: string): CacheContents {
   const total: CacheContents = { bytes: 0, files: 0 };
   const walk = (d: string): void => {
     let entries: fs.Dirent[];
@@ -37,15 +38,12 @@ export function cacheContents(dir: string): CacheContents {
   return total;
 }
 
-export const formatBytes = (n: number): string =>
-  n >= 1024 ** 3 ? `${(n / 1024 ** 3).toFixed(1)} GB` : n >= 1024 ** 2 ? `${(n / 1024 ** 2).toFixed(1)} MB` : n >= 1024 ? `${(n / 1024).toFixed(0)} KB` : `${n} bytes`;
-
 /** Restarts the engine and deletes the cache folder; returns what it held. */
 async function clear(client: EngineClient, dir: string): Promise<CacheContents> {
   const before = cacheContents(dir);
   await client.restart();
   fs.rmSync(dir, { recursive: true, force: true });
-  client.log.info(`Model cache cleared: ${formatBytes(before.bytes)} in ${before.files} ${before.files === 1 ? 'file' : 'files'} deleted from ${dir}.`);
+  client.log.info(`Model cache cleared: ${formatByteSize(before.bytes)} in ${before.files} ${before.files === 1 ? 'file' : 'files'} deleted from ${dir}.`);
   return before;
 }
 
@@ -58,7 +56,7 @@ export function registerClearCache(client: EngineClient, dir: string): vscode.Di
         return;
       }
       const choice = await vscode.window.showWarningMessage(
-        `Delete Loupe's model cache (${formatBytes(held.bytes)})?`,
+        `Delete Loupe's model cache (${formatByteSize(held.bytes)})?`,
         {
           modal: true,
           detail: `${held.files} ${held.files === 1 ? 'file' : 'files'} in ${dir}: copies of models rewritten to return their attention or gradients. Your model files are not touched, and the copies are written again when needed. The engine is restarted, which stops a Loupe run in progress.`,
@@ -68,7 +66,7 @@ export function registerClearCache(client: EngineClient, dir: string): vscode.Di
       if (choice !== 'Delete') return;
       try {
         const gone = await clear(client, dir);
-        void vscode.window.showInformationMessage(`Loupe: deleted the model cache (${formatBytes(gone.bytes)}).`);
+        void vscode.window.showInformationMessage(`Loupe: deleted the model cache (${formatByteSize(gone.bytes)}).`);
       } catch (e) {
         void vscode.window.showErrorMessage(`Loupe: could not delete the model cache at ${dir}: ${(e as Error).message}`);
       }

@@ -3,10 +3,12 @@
 // of this workspace and the active dataset. The host sends the whole state on every change; this
 // page draws it, keeps keyboard focus where it was, and answers the tests' probe with what it drew.
 
+import { formatByteSize } from '../../src/protocol/byteSize';
 import { checkHostToView, type DashboardProbe, type DashboardState, type RunAction } from '../../src/protocol/dashboardViewProtocol';
 import type { TensorSpec } from '../../src/protocol/workerProtocol';
 import { badge, button, dropdown, progressRing, registerComponents } from '../components/toolkit';
 import { createAnnouncer } from '../components/announcer';
+import { el } from '../components/el';
 import { host } from './host';
 
 registerComponents();
@@ -16,20 +18,6 @@ const announce = createAnnouncer(app);
 
 let state: DashboardState | null = null;
 let lastModel = '';
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
-
-function bytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
-  if (n < 1024 * 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MB`;
-  return `${(n / 1024 / 1024 / 1024).toFixed(2)} GB`;
-}
 
 function shape(t: TensorSpec): string {
   return `${t.name} ${t.type}[${t.shape.join(', ')}]`;
@@ -102,7 +90,7 @@ function draw(s: DashboardState): void {
     if (i.labels) fact(facts, 'Labels', i.labels.join(', '));
     if (i.featureNames) fact(facts, 'Features', `${i.featureNames.length}: ${i.featureNames.slice(0, 8).join(', ')}${i.featureNames.length > 8 ? ', …' : ''}`);
     fact(facts, 'Opset', i.opset === null ? 'unknown' : String(i.opset));
-    fact(facts, 'Size', `${bytes(i.sizeBytes)}${i.externalData ? ' + external data' : ''}`);
+    fact(facts, 'Size', `${formatByteSize(i.sizeBytes)}${i.externalData ? ' + external data' : ''}`);
     const hash = el('code', 'mono', i.sha256);
     hash.title = i.sha256;
     fact(facts, 'SHA-256', hash);
@@ -181,7 +169,7 @@ function draw(s: DashboardState): void {
     ds.append(head);
     if (d.error) ds.append(el('p', 'error', d.error));
     else {
-      ds.append(el('p', 'dash-dataset-summary', `${d.rowsExact ? '' : '≈ '}${d.rows.toLocaleString()} rows · ${d.columns.length} columns · ${bytes(d.sizeBytes)}`));
+      ds.append(el('p', 'dash-dataset-summary', `${d.rowsExact ? '' : '≈ '}${d.rows.toLocaleString()} rows · ${d.columns.length} columns · ${formatByteSize(d.sizeBytes)}`));
       const cols = el('p', 'muted mono', d.columns.join(', '));
       ds.append(cols);
     }
