@@ -103,4 +103,32 @@ describe('one gradient copy per model', () => {
       fs.rmSync(cacheDir, { recursive: true, force: true });
     }
   });
+
+  test('a damaged metadata file beside a cached copy is read as absent: the copy is written again, and the run goes on', async () => {
+    const m = await model(path.join(MODELS, 'spam-classifier'));
+    const env: RunEnv = { cacheDir: tempDir('gradient-copy-damaged'), threads: 2, maxMemoryMB: 1024 };
+    try {
+      const text = 'win a free prize now';
+      const first = await attribute(m, text, { method: 'gradxinput', gradients: 'exact' }, env, quiet());
+      const [meta] = gradientCopies(env.cacheDir, m);
+      assert.ok(meta);
+      const embeddingMeta = findFiles(env.cacheDir, '.loupe-embedding.json');
+      assert.equal(embeddingMeta.length, 1, 'one embedding copy');
+      for (const [file, damage] of [[meta, '{"grads": '], [embeddingMeta[0]!, '[1, 2]']] as const) fs.writeFileSync(file, damage);
+      const again = await attribute(m, text, { method: 'gradxinput', gradients: 'exact' }, env, quiet());
+      assert.deepEqual(again.scores, first.scores);
+      assert.deepEqual(Object.keys(JSON.parse(fs.readFileSync(meta, 'utf8')) as object).sort(), ['grads', 'perPosition', 'version']);
+      assert.ok('weightDims' in (JSON.parse(fs.readFileSync(embeddingMeta[0]!, 'utf8')) as object), 'the embedding metadata is written again');
+    } finally {
+      fs.rmSync(env.cacheDir, { recursive: true, force: true });
+    }
+  });
 });
+
+/** Files under dir whose name ends with `suffix`. */
+function findFiles(dir: string, suffix: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    return e.isDirectory() ? findFiles(p, suffix) : e.name.endsWith(suffix) ? [p] : [];
+  });
+}

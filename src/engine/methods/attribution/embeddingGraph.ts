@@ -23,6 +23,7 @@ import { LoupeError } from '../../../protocol/errors';
 import type { OnnxGraph, OnnxNode } from '../../model/onnxFile';
 import { ByteSource, FileSource, WireReader } from '../../model/onnxFile';
 import { lenField, linkExternalData, varint } from '../../model/addOutputs';
+import { readCacheMeta } from '../../model/cacheMeta';
 
 export interface WordEmbedding {
   /** The Gather node (its name, or its output when unnamed). */
@@ -221,6 +222,13 @@ export interface EmbeddingModel {
   weightDims: number[] | null;
 }
 
+/** An embedding copy's metadata: the embedding matrix's [vocab, hidden], or null when it is not an initializer. */
+function embeddingMeta(v: Record<string, unknown>): Pick<EmbeddingModel, 'weightDims'> | null {
+  const d = v.weightDims;
+  if (d === null) return { weightDims: null };
+  return Array.isArray(d) && d.every((x) => Number.isInteger(x)) ? { weightDims: d as number[] } : null;
+}
+
 /**
  * Writes (once, into `cacheDir`, keyed by the model's hash) the copy of the model whose word
  * embeddings are an input. External-data files are hard-linked beside the copy.
@@ -230,10 +238,8 @@ export function embeddingModel(source: string, sourceSha256: string, emb: WordEm
   const dir = path.join(cacheDir, 'rewritten', `${sourceSha256.slice(0, 32)}-${variant}`);
   const target = path.join(dir, path.basename(source));
   const dimsFile = `${target}.loupe-embedding.json`;
-  if (fs.existsSync(target) && fs.existsSync(dimsFile)) {
-    const weightDims = (JSON.parse(fs.readFileSync(dimsFile, 'utf8')) as { weightDims: number[] | null }).weightDims;
-    return { path: target, embedding: emb, weightDims };
-  }
+  const cached = fs.existsSync(target) ? readCacheMeta(dimsFile, embeddingMeta) : null;
+  if (cached) return { path: target, embedding: emb, weightDims: cached.weightDims };
   let fd: number;
   try {
     fd = fs.openSync(source, 'r');

@@ -16,6 +16,7 @@ import * as ort from 'onnxruntime-node';
 import { LoupeError } from '../../../protocol/errors';
 import { textFeeds } from '../../inference/feeds';
 import { linkExternalData } from '../../model/addOutputs';
+import { readCacheMeta } from '../../model/cacheMeta';
 import { constantTensors, GRADIENT_GRAPH_VERSION, GradientSpec, GradientUnsupported, gradientAddition, plan, PROBE_BATCH, PROBE_LENGTH, probeAddition, probeOutput, probeTensors } from '../../model/gradient/build';
 import { encodeGraphAddition, GraphAddition } from '../../model/gradient/encode';
 import { UnsupportedGradient } from '../../model/gradient/vjp/types';
@@ -85,10 +86,18 @@ function writeWithAddition(source: string, externalFiles: Iterable<string>, dir:
   fs.renameSync(tmp, target);
 }
 
+/** A gradient copy's metadata: the output name of each gradient, and whether the logits have a position axis. */
+function gradientMeta(v: Record<string, unknown>): Pick<GradientModelInfo, 'grads' | 'perPosition'> | null {
+  const { grads, perPosition, version } = v;
+  if (version !== GRADIENT_GRAPH_VERSION || typeof perPosition !== 'boolean' || grads === null || typeof grads !== 'object') return null;
+  if (!Object.values(grads).every((g) => typeof g === 'string')) return null;
+  return { grads: grads as Record<string, string>, perPosition };
+}
+
 /**
  * Deletes this model's gradient copies in `root` written by another gradient builder version (their
- * metadata says so, or predates saying it); other rewritten copies have no gradient metadata and
- * stay. Best effort: a copy that cannot be deleted is left for the next time.
+ * metadata says so, predates saying it, or is damaged); other rewritten copies have no gradient
+ * metadata and stay. Best effort: a copy that cannot be deleted is left for the next time.
  */
 export function removeOlderGradientCopies(root: string, modelKey: string): void {
   for (const d of fs.readdirSync(root)) {
@@ -97,7 +106,7 @@ export function removeOlderGradientCopies(root: string, modelKey: string): void 
     try {
       const meta = fs.readdirSync(dir).find((f) => f.endsWith('.loupe-gradient.json'));
       if (!meta) continue;
-      const { version } = JSON.parse(fs.readFileSync(path.join(dir, meta), 'utf8')) as { version?: unknown };
+      const version = readCacheMeta(path.join(dir, meta), (v) => v.version ?? 'none');
       if (version !== GRADIENT_GRAPH_VERSION) fs.rmSync(dir, { recursive: true, force: true });
     } catch {
       // unreadable or in use elsewhere: kept
@@ -156,10 +165,8 @@ export async function gradientModel(model: LoadedModel, cacheDir: string, thread
   const dir = path.join(cacheDir, 'rewritten', `${model.info.sha256.slice(0, 32)}-${variant}`);
   const target = path.join(dir, path.basename(file));
   const metaFile = `${target}.loupe-gradient.json`;
-  if (fs.existsSync(target) && fs.existsSync(metaFile)) {
-    const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8')) as Pick<GradientModelInfo, 'grads' | 'perPosition'>;
-    return { path: target, embedding, hidden, logits: spec.logits, perPosition: meta.perPosition, grads: meta.grads };
-  }
+  const meta = fs.existsSync(target) ? readCacheMeta(metaFile, gradientMeta) : null;
+  if (meta) return { path: target, embedding, hidden, logits: spec.logits, perPosition: meta.perPosition, grads: meta.grads };
   try {
     fs.mkdirSync(dir, { recursive: true });
     const p = plan(spec, file);
