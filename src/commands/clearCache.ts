@@ -42,7 +42,8 @@ function cacheContents(dir: string): CacheContents {
 async function clear(client: EngineClient, dir: string): Promise<CacheContents> {
   const before = cacheContents(dir);
   await client.restart();
-  fs.rmSync(dir, { recursive: true, force: true });
+  // Asynchronous: a cache of several GB takes a while to delete, and the extension host stays responsive.
+  await fs.promises.rm(dir, { recursive: true, force: true });
   client.log.info(`Model cache cleared: ${formatByteSize(before.bytes)} in ${before.files} ${before.files === 1 ? 'file' : 'files'} deleted from ${dir}.`);
   return before;
 }
